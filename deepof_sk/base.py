@@ -1,0 +1,188 @@
+"""Base classes of the pipeline contract.
+
+A poses transformer takes one :class:`xarray.Dataset` (one recording) or a sequence of them and returns the same
+kind, with the ``time`` coordinate unchanged. Recordings are processed independently, in parallel with joblib when
+``n_jobs`` asks for it. Subclasses implement :meth:`BasePosesTransformer._transform_recording` (and optionally
+:meth:`BasePosesTransformer._fit_recordings`); validation, fitted-schema checks, parallelism, the processing log
+and the "same kind out as in" rule live here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from . import schema as S
+from .validation import append_log, check_recordings, return_like
+
+__all__ = ["BasePosesTransformer", "map_recordings", "check_frame_targets"]
+
+
+def map_recordings(func: Callable[[xr.Dataset], Any], recordings: Sequence[xr.Dataset], n_jobs: int | None = None):
+    """Apply ``func`` to each recording, in parallel with joblib when ``n_jobs`` is not None/1.
+
+    Recordings are independent, so this is embarrassingly parallel. joblib's active backend is used, so
+    ``with joblib.parallel_backend("dask"):`` moves the work onto a dask cluster unchanged.
+    """
+    if n_jobs in (None, 1) or len(recordings) == 1:
+        return [func(ds) for ds in recordings]
+    return Parallel(n_jobs=n_jobs)(delayed(func)(ds) for ds in recordings)
+
+
+class BasePosesTransformer(TransformerMixin, BaseEstimator):
+    """Base of every transformer that maps poses datasets to poses datasets.
+
+    Subclasses declare ``_parameter_constraints`` and implement ``_transform_recording(ds) -> ds``; a step that
+    learns from data also implements ``_fit_recordings(recordings, y)``. Set ``_requires_fps = True`` when the step
+    needs a frame rate.
+
+    Fitted attributes set here: ``keypoints_`` (keypoint names seen in ``fit``), ``individuals_`` (individual names
+    of the first fitted recording), ``n_recordings_`` (number of recordings seen in ``fit``).
+    """
+
+    _parameter_constraints: dict = {}
+    _requires_fps: bool = False
+    #: Whether transform() requires the keypoints seen in fit (the default: one pipeline, one skeleton).
+    _check_keypoints_on_transform: bool = True
+
+    # -- hooks -------------------------------------------------------------------------------------------------
+    def _fit_recordings(self, recordings: list[xr.Dataset], y=None) -> None:  # noqa: B027 - optional hook
+        """Learn state from the (validated) training recordings. Default: nothing to learn."""
+
+    def _transform_recording(self, ds: xr.Dataset) -> xr.Dataset:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _log_params(self) -> dict:
+        return {k: v for k, v in self.get_params(deep=False).items() if k != "n_jobs"}
+
+    # -- public API --------------------------------------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Validate the recordings, record their schema and learn what the step needs.
+
+        Parameters
+        ----------
+        X : xarray.Dataset or sequence of xarray.Dataset
+            One recording or one dataset per recording, in the poses schema.
+        y : ignored
+            Present for Pipeline compatibility.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        where = type(self).__name__
+        recordings, _ = check_recordings(X, where=where, require_fps=self._requires_fps)
+        first = [str(k) for k in recordings[0][S.KEYPOINT].values]
+        for i, ds in enumerate(recordings[1:], start=1):
+            other = set(map(str, ds[S.KEYPOINT].values))
+            if other != set(first):
+                raise ValueError(
+                    f"{where}.fit: recording #{i} has keypoints {sorted(other)} but recording #0 has "
+                    f"{sorted(first)}. All recordings of one pipeline must share a skeleton; select common "
+                    "keypoints with ds.sel(keypoint=[...]) first."
+                )
+        self.keypoints_ = np.asarray(first, dtype=object)
+        self.individuals_ = np.asarray([str(i) for i in recordings[0][S.INDIVIDUAL].values], dtype=object)
+        self.n_recordings_ = len(recordings)
+        self._fit_recordings(recordings, y)
+        return self
+
+    def transform(self, X):
+        """Apply the step to each recording independently.
+
+        Parameters
+        ----------
+        X : xarray.Dataset or sequence of xarray.Dataset
+            One recording or one dataset per recording.
+
+        Returns
+        -------
+        xarray.Dataset or list of xarray.Dataset
+            The same kind as ``X``; each dataset keeps its ``time`` coordinate and gains a log entry.
+        """
+        check_is_fitted(self)
+        where = type(self).__name__
+        recordings, single = check_recordings(
+            X,
+            where=where,
+            keypoints=list(self.keypoints_) if self._check_keypoints_on_transform else None,
+            require_fps=self._requires_fps,
+        )
+        out = map_recordings(self._transform_one, recordings, getattr(self, "n_jobs", None))
+        return return_like(out, single)
+
+    def _transform_one(self, ds: xr.Dataset) -> xr.Dataset:
+        result = self._transform_recording(ds)
+        if result is ds:  # never hand back the caller's object
+            result = ds.copy()
+        if S.TIME in ds.dims and result.sizes.get(S.TIME) != ds.sizes[S.TIME]:
+            raise RuntimeError(f"{type(self).__name__} changed the length of `time`; this is a bug.")
+        append_log(result, type(self).__name__, **self._log_params())
+        return result
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = True
+        return tags
+
+
+def check_frame_targets(y: Any, recordings: Sequence[xr.Dataset], *, where: str) -> list[np.ndarray]:
+    """Validate per-frame targets: one array per recording, aligned with its ``time``.
+
+    Each element may have shape ``(n_time,)`` (one label per frame) or ``(n_time, n_individuals)`` (one label per
+    frame and animal), or be a :class:`xarray.DataArray` with a ``time`` dim (and optionally ``individual``). NaN
+    (or None) marks an unlabelled frame.
+
+    Returns
+    -------
+    list of ndarray
+        One array per recording (1-D or 2-D), in recording order.
+    """
+    if y is None:
+        raise ValueError(f"{where}: per-frame targets `y` are required (one array per recording); got None.")
+    if isinstance(y, np.ndarray) and y.dtype != object:
+        if len(recordings) == 1 and y.shape[0] == recordings[0].sizes[S.TIME]:
+            y = [y]
+        else:
+            raise TypeError(
+                f"{where}: `y` must be a list with one per-frame label array per recording (got one ndarray of "
+                f"shape {y.shape} for {len(recordings)} recordings)."
+            )
+    try:
+        ys = list(y)
+    except TypeError as exc:
+        raise TypeError(f"{where}: `y` must be a sequence of per-frame label arrays; got {type(y).__name__}.") from exc
+    if len(ys) != len(recordings):
+        raise ValueError(
+            f"{where}: got {len(ys)} label arrays for {len(recordings)} recordings; pass one per recording."
+        )
+    out = []
+    problems = []
+    for i, (labels, ds) in enumerate(zip(ys, recordings, strict=True)):
+        n_time, n_ind = ds.sizes[S.TIME], ds.sizes[S.INDIVIDUAL]
+        if isinstance(labels, xr.DataArray):
+            if S.TIME not in labels.dims:
+                problems.append(f"recording #{i}: labels DataArray has no `time` dim (dims {labels.dims})")
+                continue
+            order = [S.TIME] + ([S.INDIVIDUAL] if S.INDIVIDUAL in labels.dims else [])
+            labels = labels.transpose(*order).values
+        arr = np.asarray(labels)
+        name = ds.attrs.get(S.SOURCE_FILE) or f"#{i}"
+        if arr.ndim not in (1, 2) or arr.shape[0] != n_time or (arr.ndim == 2 and arr.shape[1] != n_ind):
+            problems.append(
+                f"recording {name}: labels have shape {arr.shape}, expected ({n_time},) or ({n_time}, {n_ind}) "
+                "to align with its frames"
+            )
+            continue
+        out.append(arr)
+    if problems:
+        raise ValueError(f"{where}: per-frame labels are misaligned with the recordings:\n  - " + "\n  - ".join(problems))
+    return out

@@ -1,0 +1,180 @@
+"""Temporal smoothing of keypoint tracks: Savitzky-Golay, rolling median, rolling mean."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.signal import savgol_filter
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .. import schema as S
+from ..base import BasePosesTransformer
+from ..utils._params import fill_nan_linear, selected_variables, window_in_frames
+
+__all__ = ["SavgolSmoother", "RollingSmoother"]
+
+
+class _TimeFilter(BasePosesTransformer):
+    """Shared machinery: apply a 1-D filter along time to chosen variables, NaNs preserved in place."""
+
+    _window_must_be_odd = False
+
+    def _filter(self, values: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _check_window(self, n: int, where: str) -> None:
+        """Extra checks on the window in frames (e.g. against polyorder)."""
+
+    def _transform_recording(self, ds: xr.Dataset) -> xr.Dataset:
+        where = type(self).__name__
+        n = window_in_frames(self.window, self.window_unit, ds, where=where, odd=self._window_must_be_odd)
+        self._check_window(n, where)
+        out = ds.copy()
+        for name in selected_variables(ds, self.variables, where=where):
+            da = ds[name]
+            arr = np.moveaxis(da.values, da.get_axis_num(S.TIME), 0)
+            filtered = np.array(self._filter(arr, n), dtype=float, copy=True)
+            filtered[np.isnan(arr)] = np.nan  # smoothing never invents data at missing points
+            out[name] = da.copy(data=np.moveaxis(filtered, 0, da.get_axis_num(S.TIME)))
+        return out
+
+
+class SavgolSmoother(_TimeFilter):
+    """Savitzky-Golay smoothing of keypoint tracks along time.
+
+    Parameters
+    ----------
+    window : int or float, default 5
+        Window length, in ``window_unit``. In frames it must be odd; in seconds it is rounded to the nearest odd
+        number of frames.
+    polyorder : int, default 2
+        Order of the local polynomial; must be smaller than the window in frames. DeepOF smooths with a window of 15
+        frames and ``polyorder = 15 - smooth_alpha`` = 14 by default, which is almost no smoothing; pass
+        ``window=15, polyorder=14`` to reproduce it.
+    window_unit : {"frames", "seconds"}, default "frames"
+        Unit of ``window``. Seconds need ``attrs["fps"]``.
+    variables : str or list of str, optional
+        Data variables to smooth (each must have a ``time`` dim); default ``["position"]``.
+    n_jobs : int, optional
+        Recordings processed in parallel with joblib.
+
+    Attributes
+    ----------
+    keypoints_ : ndarray of str
+        Keypoints seen in ``fit``.
+    individuals_ : ndarray of str
+        Individuals of the first recording seen in ``fit``.
+    n_recordings_ : int
+        Number of recordings seen in ``fit``.
+
+    Notes
+    -----
+    NaN handling: gaps are bridged by linear interpolation only while filtering, so a NaN does not spread over the
+    window; every point that was NaN on input is NaN on output. A keypoint that is NaN throughout stays NaN. Edges
+    use scipy's ``mode="interp"`` (a polynomial fitted to the first/last window). Units are unchanged.
+
+    Examples
+    --------
+    >>> from deepof_sk.datasets import make_synthetic_poses
+    >>> ds = make_synthetic_poses(100, noise=2.0, random_state=0)
+    >>> smooth = SavgolSmoother(window=9, polyorder=2).fit_transform(ds)
+    >>> bool(smooth.position.diff("time").std() < ds.position.diff("time").std())
+    True
+    """
+
+    _parameter_constraints = {
+        "window": [Interval(Real, 0, None, closed="neither")],
+        "polyorder": [Interval(Integral, 0, None, closed="left")],
+        "window_unit": [StrOptions({"frames", "seconds"})],
+        "variables": [str, list, tuple, None],
+        "n_jobs": [Integral, None],
+    }
+    _window_must_be_odd = True
+
+    def __init__(self, *, window=5, polyorder=2, window_unit="frames", variables=None, n_jobs=None):
+        self.window = window
+        self.polyorder = polyorder
+        self.window_unit = window_unit
+        self.variables = variables
+        self.n_jobs = n_jobs
+
+    def _check_window(self, n, where):
+        if self.polyorder >= n:
+            raise ValueError(
+                f"{where}: `polyorder`={self.polyorder} must be smaller than the window ({n} frames); "
+                "lower polyorder or widen the window."
+            )
+
+    def _filter(self, values, n):
+        filled = fill_nan_linear(values, axis=0)
+        all_nan = np.isnan(filled)
+        filled[all_nan] = 0.0  # all-NaN columns: filter zeros, restored to NaN by the caller
+        return savgol_filter(filled, n, self.polyorder, axis=0, mode="interp")
+
+
+class RollingSmoother(_TimeFilter):
+    """Centred rolling median or mean of keypoint tracks along time.
+
+    Parameters
+    ----------
+    window : int or float, default 5
+        Window length in ``window_unit`` (frames or seconds).
+    statistic : {"median", "mean"}, default "median"
+        Rolling median (robust to single-frame jumps) or mean.
+    min_periods : int, optional
+        Minimum number of valid (non-NaN) frames in a window to produce a value; default half the window, rounded
+        up.
+    window_unit : {"frames", "seconds"}, default "frames"
+        Unit of ``window``.
+    variables : str or list of str, optional
+        Data variables to smooth; default ``["position"]``.
+    n_jobs : int, optional
+        Recordings processed in parallel with joblib.
+
+    Attributes
+    ----------
+    keypoints_, individuals_, n_recordings_
+        As for :class:`SavgolSmoother`.
+
+    Notes
+    -----
+    NaN handling: NaNs inside a window are ignored (the statistic is taken over the valid frames, given at least
+    ``min_periods``); points that were NaN on input stay NaN on output. The window is centred; at the edges it is
+    truncated.
+
+    Examples
+    --------
+    >>> from deepof_sk.datasets import make_synthetic_poses
+    >>> ds = make_synthetic_poses(100, n_spikes=3, random_state=0)
+    >>> RollingSmoother(window=5).fit_transform(ds).sizes["time"]
+    100
+    """
+
+    _parameter_constraints = {
+        "window": [Interval(Real, 0, None, closed="neither")],
+        "statistic": [StrOptions({"median", "mean"})],
+        "min_periods": [Interval(Integral, 1, None, closed="left"), None],
+        "window_unit": [StrOptions({"frames", "seconds"})],
+        "variables": [str, list, tuple, None],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(self, *, window=5, statistic="median", min_periods=None, window_unit="frames", variables=None,
+                 n_jobs=None):
+        self.window = window
+        self.statistic = statistic
+        self.min_periods = min_periods
+        self.window_unit = window_unit
+        self.variables = variables
+        self.n_jobs = n_jobs
+
+    def _filter(self, values, n):
+        shape = values.shape
+        frame = pd.DataFrame(values.reshape(shape[0], -1))
+        min_periods = self.min_periods if self.min_periods is not None else (n + 1) // 2
+        rolled = frame.rolling(n, center=True, min_periods=min(min_periods, n))
+        result = rolled.median() if self.statistic == "median" else rolled.mean()
+        return result.to_numpy(copy=True).reshape(shape)
