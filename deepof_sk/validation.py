@@ -310,7 +310,11 @@ def check_recordings(
     """
     if isinstance(X, xr.Dataset):
         items, single = [X], True
-    elif isinstance(X, (str, bytes)) or not isinstance(X, Sequence) and not hasattr(X, "__getitem__"):
+    elif (
+        isinstance(X, (str, bytes, np.ndarray, xr.DataArray))
+        or hasattr(X, "iloc")  # pandas objects
+        or (not isinstance(X, Sequence) and not hasattr(X, "__getitem__"))
+    ):
         raise TypeError(
             f"{where}: expected an xarray.Dataset or a sequence of them (one per recording); got "
             f"{type(X).__name__}. Load recordings with deepof_sk.io.read_poses() / read_recordings()."

@@ -306,7 +306,8 @@ class RecordingSummarizer(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         stats = self._stats()
-        self.tabulator_ = FeatureTabulator(variables=self.variables, n_jobs=self.n_jobs).fit(X)
+        recordings, _ = check_recordings(X, where=type(self).__name__)
+        self.tabulator_ = FeatureTabulator(variables=self.variables, n_jobs=self.n_jobs).fit(recordings)
         names = self.tabulator_.get_feature_names_out()
         self.feature_names_out_ = np.asarray([f"{s}({n})" for s in stats for n in names], dtype=object)
         return self

@@ -9,6 +9,7 @@ import pandas as pd
 import xarray as xr
 from scipy.signal import savgol_filter
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import schema as S
 from ..base import BasePosesTransformer
@@ -17,10 +18,86 @@ from ..utils._params import fill_nan_linear, selected_variables, window_in_frame
 __all__ = ["SavgolSmoother", "RollingSmoother"]
 
 
+def _is_table(X) -> bool:
+    """A plain 2-D table (numpy array or DataFrame) rather than poses datasets."""
+    if isinstance(X, (xr.Dataset, xr.DataArray, str, bytes)):
+        return False
+    if hasattr(X, "shape") or hasattr(X, "__array__"):  # numpy, pandas, scipy.sparse, array-likes
+        return True
+    return isinstance(X, (list, tuple)) and len(X) > 0 and not isinstance(X[0], xr.Dataset)
+
+
 class _TimeFilter(BasePosesTransformer):
-    """Shared machinery: apply a 1-D filter along time to chosen variables, NaNs preserved in place."""
+    """Shared machinery: apply a 1-D filter along time to chosen variables, NaNs preserved in place.
+
+    Besides poses datasets, a filter also takes a plain 2-D table (n_frames, n_features) of one recording, rows in
+    time order, and filters each column along the rows (the window must then be in frames).
+    """
 
     _window_must_be_odd = False
+
+    # Checks of sklearn's suite that a filter along time cannot pass, by design.
+    _sklearn_expected_failed_checks = {
+        "check_methods_sample_order_invariance": "a filter along time depends on the order of the rows (frames)",
+        "check_methods_subset_invariance": "a filter along time mixes neighbouring rows (frames)",
+    }
+
+    def fit(self, X, y=None):
+        """Validate the recordings (or a 2-D table of one recording) and the parameters.
+
+        Parameters
+        ----------
+        X : xarray.Dataset, sequence of xarray.Dataset, or array-like of shape (n_frames, n_features)
+            Recordings, or one recording as a table with frames in rows.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        if not _is_table(X):
+            return super().fit(X, y)
+        self._validate_params()
+        validate_data(self, X, ensure_all_finite="allow-nan", ensure_min_samples=1)
+        return self
+
+    def transform(self, X):
+        """Filter each recording along time (see the class docstring for the NaN rules).
+
+        Parameters
+        ----------
+        X : xarray.Dataset, sequence of xarray.Dataset, or array-like of shape (n_frames, n_features)
+            Recordings, or one recording as a table with frames in rows.
+
+        Returns
+        -------
+        xarray.Dataset, list of xarray.Dataset, or ndarray of shape (n_frames, n_features)
+            The same kind as ``X``.
+        """
+        if not _is_table(X):
+            return super().transform(X)
+        check_is_fitted(self)
+        arr = validate_data(self, X, ensure_all_finite="allow-nan", reset=False, dtype=float)
+        where = type(self).__name__
+        if self.window_unit != "frames":
+            raise ValueError(f"{where}: a 2-D table has no frame rate; give `window` in frames.")
+        n = int(self.window)
+        if self._window_must_be_odd and n % 2 == 0:
+            raise ValueError(f"{where}: `window`={n} frames must be odd; use {n + 1} or {n - 1}.")
+        if n > arr.shape[0]:
+            raise ValueError(
+                f"{where}: `window`={n} frames is longer than the table ({arr.shape[0]} rows); use a shorter window."
+            )
+        self._check_window(n, where)
+        out = np.array(self._filter(arr, n), dtype=float, copy=True)
+        out[np.isnan(arr)] = np.nan
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.allow_nan = True
+        return tags
 
     def _filter(self, values: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError

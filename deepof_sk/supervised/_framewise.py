@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import xarray as xr
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils._param_validation import HasMethods
@@ -103,6 +104,7 @@ class FramewiseEstimator(MetaEstimatorMixin, BaseEstimator):
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
         tags.input_tags.two_d_array = False
+        tags.target_tags.required = True
         return tags
 
     def _rows(self, X, y=None):
@@ -139,8 +141,9 @@ class FramewiseEstimator(MetaEstimatorMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        self.tabulator_ = clone(self.tabulator) if self.tabulator is not None else FeatureTabulator()
         recordings, _ = check_recordings(X, where=type(self).__name__)
+        check_frame_targets(y, recordings, where=type(self).__name__)
+        self.tabulator_ = clone(self.tabulator) if self.tabulator is not None else FeatureTabulator()
         self.tabulator_.fit(recordings)
         _, table, labels = self._rows(recordings, y)
         keep = _labelled(labels)
@@ -165,12 +168,17 @@ class FramewiseEstimator(MetaEstimatorMixin, BaseEstimator):
 
     def _per_recording(self, method: str, X):
         check_is_fitted(self)
+        single = isinstance(X, xr.Dataset)
         recordings, table, _ = self._rows(X)
         out = getattr(self.estimator_, method)(table)
-        return self.tabulator_.split_rows(out, recordings)
+        pieces = self.tabulator_.split_rows(out, recordings)
+        return pieces[0] if single else pieces
 
     def predict(self, X):
-        """Per-frame predictions, one array per recording (``(n_time,)`` or ``(n_time, n_individuals)``)."""
+        """Per-frame predictions, one array per recording (``(n_time,)`` or ``(n_time, n_individuals)``).
+
+        One dataset in gives one array out; a sequence gives a list.
+        """
         return self._per_recording("predict", X)
 
     @available_if(_inner_has("predict_proba"))

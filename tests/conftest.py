@@ -1,0 +1,32 @@
+"""Shared fixtures: paths to the real data in ../shared/data and small synthetic recordings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Folder of real tracking files (../shared/data next to the repository)."""
+    path = SHARED / "data"
+    if not path.is_dir():
+        pytest.fail(f"The shared real-data folder {path} is missing; tests need ../shared/data next to the repo.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_reference() -> Path:
+    """Folder of DeepOF reference outputs (../shared/reference)."""
+    path = SHARED / "reference"
+    if not path.is_dir():
+        pytest.fail(f"The DeepOF reference folder {path} is missing; tests need ../shared/reference.")
+    return path
