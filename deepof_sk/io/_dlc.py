@@ -75,8 +75,8 @@ def split_animal_prefixes(bodyparts: Sequence[str], animal_ids: AnimalIds = "aut
     -----
     Auto-detection splits only when **all** of these hold: every name contains ``sep``; splitting at the first
     ``sep`` gives at least two prefixes; every prefix carries exactly the same set of keypoint names (at least two,
-    not all numeric), each once; and no prefix or keypoint name is a side/position word (``left``, ``right``,
-    ``front``, ``hind``, ``tail``, ...). So ``Left_ear``/``Right_ear`` skeletons, ``Spine_1``/``Spine_2`` and a
+    not all numeric and not all side/position words), each once; and no prefix is a side/position word
+    (``left``, ``right``, ``front``, ``hind``, ``tail``, ...). So ``Left_ear``/``Right_ear`` skeletons, ``Spine_1``/``Spine_2`` and a
     single animal with a mix of plain and underscored names are never split. Pass ``animal_ids`` explicitly when in
     doubt.
 
@@ -99,13 +99,13 @@ def split_animal_prefixes(bodyparts: Sequence[str], animal_ids: AnimalIds = "aut
             groups.setdefault(prefix, []).append(rest)
         rests = list(groups.values())
         first = rests[0]
-        words = {p.lower() for p in groups} | {r.lower() for r in first}
         if (
             len(groups) < 2
             or len(set(first)) < 2
             or any(len(r) != len(set(r)) or set(r) != set(first) for r in rests)
             or all(r.isdigit() for r in first)
-            or words & _POSITION_WORDS
+            or {p.lower() for p in groups} & _POSITION_WORDS
+            or {r.lower() for r in first} <= _POSITION_WORDS
             or any(p == "" or r == "" for p, r in pairs)
         ):
             return None, names

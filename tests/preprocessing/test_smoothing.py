@@ -1,0 +1,106 @@
+"""Savitzky-Golay and rolling smoothers: known answers, NaN rules, windows in frames and seconds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.signal import savgol_filter
+
+from deepof_sk import schema as S
+from deepof_sk.datasets import make_synthetic_poses
+from deepof_sk.preprocessing import RollingSmoother, SavgolSmoother
+
+
+@pytest.fixture
+def noisy():
+    return make_synthetic_poses(200, scenario="walk", noise=2.0, random_state=0, return_truth=True)
+
+
+def test_savgol_preserves_a_straight_line_exactly():
+    ds = make_synthetic_poses(100, scenario="walk", speed=80.0, random_state=0)
+    out = SavgolSmoother(window=7, polyorder=1).fit_transform(ds)
+    np.testing.assert_allclose(out[S.POSITION].values, ds[S.POSITION].values, atol=1e-9)
+
+
+def test_savgol_matches_scipy_without_nans(noisy):
+    ds, _ = noisy
+    out = SavgolSmoother(window=9, polyorder=3).fit_transform(ds)
+    expected = savgol_filter(ds[S.POSITION].values, 9, 3, axis=0, mode="interp")
+    np.testing.assert_allclose(out[S.POSITION].values, expected)
+
+
+def test_smoothing_reduces_noise(noisy):
+    ds, truth = noisy
+    for smoother in (SavgolSmoother(window=11, polyorder=2), RollingSmoother(window=7, statistic="mean")):
+        out = smoother.fit_transform(ds)
+        err_before = np.nanmean(np.abs(ds[S.POSITION].values - truth.position))
+        err_after = np.nanmean(np.abs(out[S.POSITION].values - truth.position))
+        assert err_after < 0.6 * err_before, type(smoother).__name__
+
+
+def test_nan_points_stay_nan_and_do_not_spread():
+    ds = make_synthetic_poses(120, scenario="walk", n_gaps=3, gap_length=4, random_state=2)
+    for smoother in (SavgolSmoother(window=9), RollingSmoother(window=9)):
+        out = smoother.fit_transform(ds)
+        np.testing.assert_array_equal(np.isnan(out[S.POSITION].values), np.isnan(ds[S.POSITION].values))
+
+
+def test_all_nan_keypoint_stays_nan():
+    ds = make_synthetic_poses(50, random_state=0)
+    ds[S.POSITION].loc[{S.KEYPOINT: "Nose"}] = np.nan
+    out = SavgolSmoother(window=5).fit_transform(ds)
+    assert np.isnan(out[S.POSITION].sel({S.KEYPOINT: "Nose"})).all()
+    assert np.isfinite(out[S.POSITION].sel({S.KEYPOINT: "Center"})).all()
+
+
+def test_rolling_median_removes_single_frame_spikes():
+    ds, truth = make_synthetic_poses(300, scenario="walk", n_spikes=15, random_state=4, return_truth=True)
+    out = RollingSmoother(window=5, statistic="median").fit_transform(ds)
+    err = np.hypot(*(out[S.POSITION].values - truth.position).transpose(1, 0, 2, 3))
+    # the 80 mm spike is replaced by a neighbour's position: at most one frame's displacement (100 mm/s / 25 fps)
+    assert err[truth.spike_mask].max() <= 4.0 + 1e-6
+    assert np.hypot(*(ds[S.POSITION].values - truth.position).transpose(1, 0, 2, 3))[truth.spike_mask].min() > 79
+
+
+def test_window_in_seconds_uses_fps():
+    ds = make_synthetic_poses(100, noise=1.0, fps=30, random_state=0)
+    by_seconds = SavgolSmoother(window=0.3, window_unit="seconds").fit_transform(ds)  # 9 frames
+    by_frames = SavgolSmoother(window=9).fit_transform(ds)
+    np.testing.assert_allclose(by_seconds[S.POSITION].values, by_frames[S.POSITION].values)
+
+
+def test_window_errors():
+    ds = make_synthetic_poses(20, random_state=0)
+    with pytest.raises(ValueError, match="must be odd"):
+        SavgolSmoother(window=6).fit_transform(ds)
+    with pytest.raises(ValueError, match="longer than the recording"):
+        SavgolSmoother(window=21).fit_transform(ds)
+    with pytest.raises(ValueError, match="polyorder"):
+        SavgolSmoother(window=5, polyorder=5).fit_transform(ds)
+    with pytest.raises(ValueError, match="no frame rate"):
+        SavgolSmoother(window=0.5, window_unit="seconds").fit_transform(make_synthetic_poses(50, fps=None))
+    with pytest.raises(ValueError, match="window"):
+        SavgolSmoother(window=-1).fit(ds)
+
+
+def test_other_variables_can_be_smoothed():
+    ds = make_synthetic_poses(60, dropout_rate=0.1, random_state=0)
+    out = RollingSmoother(window=5, statistic="mean", variables=["confidence"]).fit_transform(ds)
+    np.testing.assert_array_equal(out[S.POSITION].values, ds[S.POSITION].values)
+    assert not np.allclose(out[S.CONFIDENCE].values, ds[S.CONFIDENCE].values)
+    with pytest.raises(ValueError, match=r"\['speed'\]"):
+        RollingSmoother(variables="speed").fit_transform(ds)
+
+
+def test_two_d_table_input():
+    rng = np.random.default_rng(0)
+    table = np.cumsum(rng.normal(size=(50, 3)), axis=0)
+    out = SavgolSmoother(window=5, polyorder=2).fit(table).transform(table)
+    np.testing.assert_allclose(out, savgol_filter(table, 5, 2, axis=0, mode="interp"))
+
+
+def test_log_records_the_step():
+    ds = make_synthetic_poses(30, random_state=0)
+    out = SavgolSmoother(window=5).fit_transform(ds)
+    assert '"operation": "SavgolSmoother"' in out.attrs["log"]
+    assert ds.attrs["log"] == "[]"
