@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -368,7 +368,7 @@ def read_log(ds: xr.Dataset) -> list[dict]:
 
 def append_log(ds: xr.Dataset, operation: str, **params: Any) -> None:
     """Append one processing step to ``ds.attrs['log']`` (in place; call it on the new dataset you return)."""
-    entry = {"operation": operation, "datetime": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    entry = {"operation": operation, "datetime": datetime.now(UTC).isoformat(timespec="seconds")}
     entry.update({k: v for k, v in params.items()})
     log = read_log(ds)
     log.append(entry)

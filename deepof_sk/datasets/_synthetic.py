@@ -14,7 +14,6 @@ import numpy as np
 import xarray as xr
 from sklearn.utils import check_random_state
 
-from .. import schema as S
 from ..validation import make_poses_dataset
 
 __all__ = ["make_synthetic_poses", "SyntheticTruth", "DEEPOF_14_BODY", "SCENARIOS"]
@@ -79,7 +78,7 @@ class SyntheticTruth:
 
 def _rotate_body(offsets: np.ndarray, heading: np.ndarray) -> np.ndarray:
     """World-frame offsets (time, 2, keypoint, individual) of body offsets (keypoint, 2) at headings (time, ind)."""
-    s, c = np.sin(heading), np.cos(heading)  # (T, I)
+    s, c = np.sin(heading), np.cos(heading)  # (T, n_ind)
     ox, oy = offsets[:, 0], offsets[:, 1]  # (K,)
     # Body +y maps to (cos h, sin h); body +x (animal's right) maps to (sin h, -cos h).
     wx = ox[None, :, None] * s[:, None, :] + oy[None, :, None] * c[:, None, :]
@@ -97,29 +96,29 @@ def _fold(x: np.ndarray, half: float) -> np.ndarray:
 def _trajectories(scenario, n_frames, n_individuals, fps, speed, angular_speed, heading0, arena_radius, rng,
                   contact_start, contact_duration, follow_lag):
     t = np.arange(n_frames) / fps
-    T, I = n_frames, n_individuals
+    T, n_ind = n_frames, n_individuals
     labels: dict[str, np.ndarray] = {}
     if scenario in ("walk", "still"):
         v = 0.0 if scenario == "still" else speed
-        heading = np.full((T, I), heading0)
-        spacing = 150.0 * (np.arange(I) - (I - 1) / 2)
-        start = np.stack([np.full(I, -v * t[-1] / 2 * np.cos(heading0)),
-                          spacing - v * t[-1] / 2 * np.sin(heading0)], axis=0)  # (2, I)
+        heading = np.full((T, n_ind), heading0)
+        spacing = 150.0 * (np.arange(n_ind) - (n_ind - 1) / 2)
+        start = np.stack([np.full(n_ind, -v * t[-1] / 2 * np.cos(heading0)),
+                          spacing - v * t[-1] / 2 * np.sin(heading0)], axis=0)  # (2, n_ind)
         center = start[None] + v * t[:, None, None] * np.array([np.cos(heading0), np.sin(heading0)])[None, :, None]
-        center_speed = np.full((T, I), v)
+        center_speed = np.full((T, n_ind), v)
     elif scenario == "turn":
         # constant speed along a circular arc; the heading turns at `angular_speed` rad/s.
-        heading = heading0 + angular_speed * t[:, None] * np.ones(I)
+        heading = heading0 + angular_speed * t[:, None] * np.ones(n_ind)
         if abs(angular_speed) < 1e-12:
             raise ValueError("make_synthetic_poses: scenario='turn' needs a non-zero `angular_speed`.")
         r = speed / angular_speed
-        offsets = 150.0 * (np.arange(I) - (I - 1) / 2)
+        offsets = 150.0 * (np.arange(n_ind) - (n_ind - 1) / 2)
         cx = r * np.sin(heading) - r * np.sin(heading0)
         cy = -r * np.cos(heading) + r * np.cos(heading0) + offsets
         center = np.stack([cx, cy], axis=1)
-        center_speed = np.full((T, I), abs(speed))
+        center_speed = np.full((T, n_ind), abs(speed))
     elif scenario == "nose_to_nose":
-        if I != 2:
+        if n_ind != 2:
             raise ValueError("make_synthetic_poses: scenario='nose_to_nose' needs n_individuals=2.")
         # Two animals face each other on the x axis, approach at `speed` each, keep a 5 mm nose gap during contact,
         # then back away. Centre separation is piecewise linear in t.
@@ -138,7 +137,7 @@ def _trajectories(scenario, n_frames, n_individuals, fps, speed, angular_speed, 
         labels["contact"] = (t >= t_meet) & (t <= t_leave)
     elif scenario in ("explore", "follow"):
         # smooth correlated random walk folded into the square inscribed in the arena
-        n_paths = 1 if scenario == "follow" else I
+        n_paths = 1 if scenario == "follow" else n_ind
         ang_noise = rng.normal(0.0, 1.0, size=(T, n_paths)) * np.sqrt(1.0 / fps) * 1.5
         heading_free = heading0 + np.cumsum(ang_noise, axis=0)
         spd = speed * (0.6 + 0.4 * np.sin(2 * np.pi * t[:, None] / 7.0 + rng.uniform(0, 2 * np.pi, n_paths)) ** 2)
@@ -154,7 +153,7 @@ def _trajectories(scenario, n_frames, n_individuals, fps, speed, angular_speed, 
             center, heading, center_speed = path, heading_path, speed_path
         else:
             lag = max(1, int(round(follow_lag * fps)))
-            idx = np.clip(np.arange(T)[:, None] - lag * np.arange(I)[None, :], 0, None)  # (T, I)
+            idx = np.clip(np.arange(T)[:, None] - lag * np.arange(n_ind)[None, :], 0, None)  # (T, n_ind)
             center = path[idx, :, 0].transpose(0, 2, 1)
             heading = heading_path[idx, 0]
             center_speed = speed_path[idx, 0]
@@ -226,7 +225,9 @@ def make_synthetic_poses(
     n_gaps, gap_length : int
         Number and length (frames) of NaN gaps planted in random keypoints.
     n_spikes : int, default 0
-        Number of single-frame outlier spikes (displacement ``spike_size`` mm, confidence kept high).
+        Number of single-frame outlier spikes (confidence kept high).
+    spike_size : float, default 80
+        Displacement of each spike in mm.
     keypoints : list of str, optional
         Subset of DeepOF's 14 keypoint names to keep.
     random_state : int, RandomState or None
@@ -264,29 +265,29 @@ def make_synthetic_poses(
         scenario, n_frames, n_individuals, gen_fps, speed, angular_speed, heading, arena_radius, rng,
         contact_start, contact_duration, follow_lag,
     )
-    clean = center[:, :, None, :] + _rotate_body(offsets, head)  # (T, 2, K, I), mm
-    T, _, K, I = clean.shape
+    clean = center[:, :, None, :] + _rotate_body(offsets, head)  # (T, 2, K, n_ind), mm
+    T, _, K, n_ind = clean.shape
     pos = clean.copy()
     if noise > 0:
         pos += rng.normal(0.0, noise, size=pos.shape)
-    conf = rng.uniform(0.95, 1.0, size=(T, K, I))
-    dropout = rng.random_sample((T, K, I)) < dropout_rate if dropout_rate > 0 else np.zeros((T, K, I), bool)
+    conf = rng.uniform(0.95, 1.0, size=(T, K, n_ind))
+    dropout = rng.random_sample((T, K, n_ind)) < dropout_rate if dropout_rate > 0 else np.zeros((T, K, n_ind), bool)
     if dropout.any():
         conf[dropout] = rng.uniform(0.01, 0.3, size=int(dropout.sum()))
-        displacement = rng.uniform(-50, 50, size=(T, 2, K, I))
+        displacement = rng.uniform(-50, 50, size=(T, 2, K, n_ind))
         pos += displacement * dropout[:, None]
-    spikes = np.zeros((T, K, I), bool)
+    spikes = np.zeros((T, K, n_ind), bool)
     if n_spikes:
-        flat = rng.choice(T * K * I, size=min(n_spikes, T * K * I), replace=False)
+        flat = rng.choice(T * K * n_ind, size=min(n_spikes, T * K * n_ind), replace=False)
         spikes.flat[flat] = True
-        angle = rng.uniform(0, 2 * np.pi, size=(T, K, I))
+        angle = rng.uniform(0, 2 * np.pi, size=(T, K, n_ind))
         pos[:, 0] += spikes * spike_size * np.cos(angle)
         pos[:, 1] += spikes * spike_size * np.sin(angle)
-    gaps = np.zeros((T, K, I), bool)
+    gaps = np.zeros((T, K, n_ind), bool)
     if n_gaps:
         starts = rng.randint(0, max(1, T - gap_length), size=n_gaps)
         kps = rng.randint(0, K, size=n_gaps)
-        inds = rng.randint(0, I, size=n_gaps)
+        inds = rng.randint(0, n_ind, size=n_gaps)
         frame = np.arange(T)[:, None]
         hit = (frame >= starts) & (frame < starts + gap_length)  # (T, n_gaps)
         for g in range(n_gaps):  # loop over planted gaps (few), not frames
@@ -297,7 +298,7 @@ def make_synthetic_poses(
         pos * px_per_mm,
         conf,
         keypoints=body_names,
-        individuals=[f"mouse{i + 1}" for i in range(I)] if I > 1 else ["mouse1"],
+        individuals=[f"mouse{i + 1}" for i in range(n_ind)] if n_ind > 1 else ["mouse1"],
         fps=fps,
         source_software="deepof_sk.synthetic",
         source_file=None,
@@ -307,7 +308,7 @@ def make_synthetic_poses(
     if not return_truth:
         return ds
     nose_distance = None
-    if I >= 2 and "Nose" in body_names:
+    if n_ind >= 2 and "Nose" in body_names:
         k = body_names.index("Nose")
         nose_distance = np.hypot(*(clean[:, :, k, 0] - clean[:, :, k, 1]).T)
     labels["moving"] = center_speed > 1e-9

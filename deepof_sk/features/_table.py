@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import schema as S
 from ..base import map_recordings
+from ..utils._warnings import quiet_nan_warnings
 from ..validation import check_recordings
 
 __all__ = ["FeatureTabulator", "RecordingSummarizer", "split_individuals", "table_variables"]
@@ -155,7 +156,8 @@ class FeatureTabulator(TransformerMixin, BaseEstimator):
         ----------
         X : xarray.Dataset or sequence of xarray.Dataset
             Recordings.
-        y : ignored
+        y : None
+            Ignored; present for Pipeline compatibility.
 
         Returns
         -------
@@ -298,7 +300,8 @@ class RecordingSummarizer(TransformerMixin, BaseEstimator):
         ----------
         X : xarray.Dataset or sequence of xarray.Dataset
             Recordings.
-        y : ignored
+        y : None
+            Ignored; present for Pipeline compatibility.
 
         Returns
         -------
@@ -330,7 +333,7 @@ class RecordingSummarizer(TransformerMixin, BaseEstimator):
 
         def summarise(ds):
             table = self.tabulator_.transform(ds)
-            with np.errstate(all="ignore"), _quiet_nan_warnings():
+            with quiet_nan_warnings():
                 return np.concatenate([_STATISTICS[s](table, axis=0) for s in stats])
 
         return np.vstack(map_recordings(summarise, recordings, self.n_jobs))
@@ -344,21 +347,6 @@ class RecordingSummarizer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         return tags
-
-
-class _quiet_nan_warnings:
-    """Silence numpy's 'Mean of empty slice' for all-NaN columns (documented to give NaN)."""
-
-    def __enter__(self):
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return self
-
-    def __exit__(self, *exc):
-        return self._ctx.__exit__(*exc)
 
 
 def split_individuals(X) -> tuple[list[xr.Dataset], list[tuple[int, str]]]:

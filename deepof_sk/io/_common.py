@@ -227,8 +227,10 @@ def check_field_counts(raw: bytes, *, skip_lines: int, n_fields: int, path: Path
     )
 
 
-def parse_numeric_table(raw: bytes, *, skip_lines: int, names: Sequence[str], path: Path) -> np.ndarray:
-    """Parse the data rows of a CSV into a float array of shape (n_rows, len(names)).
+def parse_numeric_table(
+    raw: bytes, *, skip_lines: int, names: Sequence[str], path: Path, usecols: Sequence[int] | None = None
+) -> np.ndarray:
+    """Parse the data rows of a CSV into a float array of shape (n_rows, len(names)) (or (n_rows, len(usecols))).
 
     Empty cells become NaN. Numbers are parsed with round-trip precision, so values equal the writer's to the last
     digit. A non-numeric cell raises :class:`PosesFormatError` naming its line and column.
@@ -239,6 +241,7 @@ def parse_numeric_table(raw: bytes, *, skip_lines: int, names: Sequence[str], pa
             header=None,
             skiprows=skip_lines,
             names=list(range(len(names))),
+            usecols=None if usecols is None else sorted(usecols),
             index_col=False,
             float_precision="round_trip",
             skip_blank_lines=True,

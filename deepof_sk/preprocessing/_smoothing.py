@@ -49,7 +49,8 @@ class _TimeFilter(BasePosesTransformer):
         ----------
         X : xarray.Dataset, sequence of xarray.Dataset, or array-like of shape (n_frames, n_features)
             Recordings, or one recording as a table with frames in rows.
-        y : ignored
+        y : None
+            Ignored; present for Pipeline compatibility.
 
         Returns
         -------
