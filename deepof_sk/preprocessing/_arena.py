@@ -72,8 +72,8 @@ def _signed_area(v: np.ndarray) -> float:
 def _centroid(v: np.ndarray) -> tuple[float, float]:
     x, y = v[:, 0], v[:, 1]
     cross = x * np.roll(y, -1) - np.roll(x, -1) * y
-    a = cross.sum() / 2
-    return (float(((x + np.roll(x, -1)) * cross).sum() / (6 * a)), float(((y + np.roll(y, -1)) * cross).sum() / (6 * a)))
+    six_a = 3 * cross.sum()
+    return float(((x + np.roll(x, -1)) * cross).sum() / six_a), float(((y + np.roll(y, -1)) * cross).sum() / six_a)
 
 
 def _blocks(n: int, n_edges: int):
@@ -588,6 +588,7 @@ def detect_arena_from_video(
     source : str, path-like or ndarray
         A video file, an image file, one frame (H, W[, 3]) or a stack of frames (N, H, W[, 3]).
     shape : {"circle", "ellipse", "polygon"}, default "circle"
+        Geometry fitted to the detected region.
     n_frames : int, default 100
         Frames sampled from a video for the median background.
     n_vertices : int, optional
