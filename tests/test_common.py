@@ -10,6 +10,8 @@ from deepof_sk.testing import POSES_CHECKS, all_estimators, make_check_recording
 # Parameters that keep the checks fast for expensive estimators.
 CHECK_PARAMS: dict[str, dict] = {
     "DeepClusterer": {"epochs": 1, "window": 9, "latent_dim": 2, "n_clusters": 3, "batch_size": 64},
+    "ArenaScaler": {"px_per_mm": 2.0},
+    "ROIMasker": {"rois": {"box": [[-50.0, -50.0], [50.0, -50.0], [50.0, 50.0], [-50.0, 50.0]]}},
 }
 
 # Checks an estimator legitimately cannot pass, with the reason.

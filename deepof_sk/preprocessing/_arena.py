@@ -73,7 +73,9 @@ def _centroid(v: np.ndarray) -> tuple[float, float]:
     x, y = v[:, 0], v[:, 1]
     cross = x * np.roll(y, -1) - np.roll(x, -1) * y
     six_a = 3 * cross.sum()
-    return float(((x + np.roll(x, -1)) * cross).sum() / six_a), float(((y + np.roll(y, -1)) * cross).sum() / six_a)
+    return float(((x + np.roll(x, -1)) * cross).sum() / six_a), float(
+        ((y + np.roll(y, -1)) * cross).sum() / six_a
+    )
 
 
 def _blocks(n: int, n_edges: int):
@@ -145,11 +147,32 @@ def _fit_circle(p: np.ndarray) -> tuple[np.ndarray, float]:
     return c, float(np.hypot(*(p - c).T).mean())
 
 
+def _ellipse_distance(q: np.ndarray, a: float, b: float) -> np.ndarray:
+    """Unsigned distance of points q (N, 2), in the ellipse's own frame, to the ellipse x²/a² + y²/b² = 1.
+
+    Newton-like iteration on the parameter t of the nearest point (a cos t, b sin t) in the first quadrant, using
+    the local centre of curvature; a few fixed iterations reach ~1e-9 relative accuracy, vectorised over points.
+    """
+    px, py = np.abs(q[:, 0]), np.abs(q[:, 1])
+    t = np.full(len(q), np.pi / 4)
+    for _ in range(6):
+        c, s = np.cos(t), np.sin(t)
+        x, y = a * c, b * s
+        ex, ey = (a * a - b * b) * c**3 / a, (b * b - a * a) * s**3 / b
+        rx, ry, qx, qy = x - ex, y - ey, px - ex, py - ey
+        r, qn = np.hypot(rx, ry), np.maximum(np.hypot(qx, qy), 1e-300)
+        dc = r * np.arcsin(np.clip((rx * qy - ry * qx) / (r * qn), -1.0, 1.0))
+        t = np.clip(t + dc / np.sqrt(np.maximum(a * a + b * b - x * x - y * y, 1e-300)), 0.0, np.pi / 2)
+    return np.hypot(px - a * np.cos(t), py - b * np.sin(t))
+
+
 def _as_points(points, where: str) -> tuple[np.ndarray, tuple, Any]:
     """(N, 2) array, the leading shape, and a function that wraps a flat result back (DataArray-aware)."""
     if isinstance(points, xr.DataArray):
         if S.SPACE not in points.dims:
-            raise ValueError(f"{where}: a DataArray of points needs a `{S.SPACE}` dim; got dims {points.dims}.")
+            raise ValueError(
+                f"{where}: a DataArray of points needs a `{S.SPACE}` dim; got dims {points.dims}."
+            )
         da = points.sel({S.SPACE: list(S.SPACE_2D)}).transpose(..., S.SPACE)
         arr, shape = da.values.reshape(-1, 2), da.shape[:-1]
         template = da.isel({S.SPACE: 0}, drop=True)
@@ -195,8 +218,7 @@ class Arena:
     Notes
     -----
     Geometric queries take points of shape ``(..., 2)`` or an :class:`xarray.DataArray` with a ``space`` dim; a
-    point with a NaN coordinate is not contained (``False``) and has a NaN distance. Ellipse distances use a
-    720-vertex polygon (error below 1e-5 of the semi-axis).
+    point with a NaN coordinate is not contained (``False``) and has a NaN distance.
 
     Examples
     --------
@@ -347,11 +369,17 @@ class Arena:
         p, _, wrap = _as_points(points, "Arena.distance_to_edge")
         out = np.full(len(p), np.nan)
         ok = np.isfinite(p).all(1)
+        q = p[ok] - np.asarray(self.center)
         if self.shape == "circle":
-            q = p[ok] - np.asarray(self.center)
             out[ok] = self.radius - np.hypot(q[:, 0], q[:, 1])
+        elif self.shape == "ellipse":
+            c, s = np.cos(self.angle), np.sin(self.angle)
+            local = np.c_[c * q[:, 0] + s * q[:, 1], -s * q[:, 0] + c * q[:, 1]]
+            a, b = self.axes
+            inside = (local[:, 0] / a) ** 2 + (local[:, 1] / b) ** 2 <= 1.0
+            out[ok] = np.where(inside, 1.0, -1.0) * _ellipse_distance(local, a, b)
         else:
-            v = self.as_polygon()
+            v = np.asarray(self.vertices)
             inside = _polygon_contains(p[ok], v)
             out[ok] = np.where(inside, 1.0, -1.0) * _polygon_edge_distance(p[ok], v)
         return wrap(out)
@@ -370,7 +398,9 @@ class Arena:
         if self.shape == "ellipse":
             if min(self.axes) + d <= 0:
                 raise ValueError(f"Arena.buffer({d}) removes the whole ellipse with semi-axes {self.axes}.")
-            return Arena.ellipse(self.center, (self.axes[0] + d, self.axes[1] + d), self.angle, unit=self.unit)
+            return Arena.ellipse(
+                self.center, (self.axes[0] + d, self.axes[1] + d), self.angle, unit=self.unit
+            )
         v = np.asarray(self.vertices)
         new = _offset_polygon(v, d)
         if not np.all(np.isfinite(new)) or np.sign(_signed_area(new)) != np.sign(_signed_area(v)):
@@ -445,7 +475,12 @@ def resolve_arena(arena, ds: xr.Dataset, where: str) -> Arena:
 
 def parse_length(value, *, where: str = "parse_length", param: str = "arena_size") -> float:
     """Convert a length with unit (``"380 mm"``, ``"38 cm"``, ``"0.38 m"``, ``"15 in"``) to millimetres."""
-    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+    if (
+        isinstance(value, (int, float, np.number))
+        and not isinstance(value, bool)
+        or re.fullmatch(r"\s*[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?\s*", str(value))
+    ):
+        value = str(value).strip()
         raise ValueError(
             f"{where}: `{param}`={value!r} has no unit. Give a string with its unit, e.g. '{value} mm' or "
             f"'{value} cm' (DeepOF's video_scale convention)."
@@ -464,7 +499,9 @@ def _envelope(p: np.ndarray, center: np.ndarray, quantile: float, n_sectors: int
     """Per angular sector around ``center``, the point at the ``quantile`` of the distance (vectorised)."""
     d = p - center
     r = np.hypot(d[:, 0], d[:, 1])
-    sector = np.floor((np.arctan2(d[:, 1], d[:, 0]) + np.pi) / (2 * np.pi) * n_sectors).astype(int) % n_sectors
+    sector = (
+        np.floor((np.arctan2(d[:, 1], d[:, 0]) + np.pi) / (2 * np.pi) * n_sectors).astype(int) % n_sectors
+    )
     order = np.lexsort((r, sector))
     counts = np.bincount(sector, minlength=n_sectors)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
@@ -478,21 +515,58 @@ def _simplify(v: np.ndarray, n_vertices: int) -> np.ndarray:
     v = v.copy()
     while len(v) > n_vertices:  # loop over hull vertices (tens), not frames
         prev, nxt = np.roll(v, 1, axis=0), np.roll(v, -1, axis=0)
-        tri = np.abs((v[:, 0] - prev[:, 0]) * (nxt[:, 1] - prev[:, 1]) - (nxt[:, 0] - prev[:, 0]) * (v[:, 1] - prev[:, 1]))
+        tri = np.abs(
+            (v[:, 0] - prev[:, 0]) * (nxt[:, 1] - prev[:, 1])
+            - (nxt[:, 0] - prev[:, 0]) * (v[:, 1] - prev[:, 1])
+        )
         v = np.delete(v, int(np.argmin(tri)), axis=0)
     return v
 
 
+def _refine_edges(v: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Refit each edge of polygon ``v`` as the total-least-squares line of the points nearest to it; the new
+    corners are where consecutive lines meet (corners of the hull of samples are otherwise cut)."""
+    a, b = v, np.roll(v, -1, axis=0)
+    ab = b - a
+    ap = pts[:, None, :] - a[None]
+    t = np.clip((ap * ab[None]).sum(-1) / (ab**2).sum(1), 0, 1)
+    nearest = np.argmin(((ap - t[..., None] * ab[None]) ** 2).sum(-1), axis=1)
+    normals, offsets = [], []
+    for i in range(len(v)):  # loop over edges (a handful)
+        sel = pts[nearest == i]
+        if len(sel) < 2:
+            n = np.array([ab[i, 1], -ab[i, 0]]) / np.hypot(*ab[i])
+            normals.append(n)
+            offsets.append(n @ a[i])
+            continue
+        mean = sel.mean(0)
+        n = np.linalg.svd(sel - mean, full_matrices=False)[2][-1]  # direction of least spread
+        normals.append(n)
+        offsets.append(n @ mean)
+    n, c = np.array(normals), np.array(offsets)
+    n_prev, c_prev = np.roll(n, 1, axis=0), np.roll(c, 1)
+    det = n_prev[:, 0] * n[:, 1] - n_prev[:, 1] * n[:, 0]
+    if np.any(np.abs(det) < 1e-9):
+        return v
+    return np.c_[(c_prev * n[:, 1] - c * n_prev[:, 1]) / det, (n_prev[:, 0] * c - n[:, 0] * c_prev) / det]
+
+
 def detect_arena_from_tracks(
-    ds: xr.Dataset, *, shape: str = "circle", keypoints=None, quantile: float = 0.99, n_sectors: int = 72,
+    ds: xr.Dataset,
+    *,
+    shape: str = "circle",
+    keypoints=None,
+    quantile: float = 0.99,
+    n_sectors: int = 72,
     n_vertices: int | None = None,
 ) -> Arena:
     """Estimate the arena from where the animals go: the outer envelope of all tracked points.
 
     Points are binned into ``n_sectors`` angular sectors around a provisional centre; in each sector the point at
     the ``quantile`` of the distance is kept (robust to tracking spikes). A circle is fitted to those envelope
-    points by least squares (twice, re-centring), or their convex hull is returned as a polygon, simplified to
-    ``n_vertices`` when given. The result is an inner bound: an arena whose walls the animals never reach is
+    points by least squares (twice, re-centring), or their convex hull is returned as a polygon; with
+    ``n_vertices`` the hull is simplified to that many corners and each edge refitted as the least-squares line of
+    the envelope points nearest to it. The result is an inner bound: an arena whose walls the animals never reach is
     underestimated. Returns an :class:`Arena` in the dataset's unit.
     """
     from scipy.spatial import ConvexHull
@@ -519,7 +593,7 @@ def detect_arena_from_tracks(
         return Arena.circle(c, r, unit=unit)
     hull = env[ConvexHull(env).vertices]
     if n_vertices is not None and len(hull) > n_vertices:
-        hull = _simplify(hull, n_vertices)
+        hull = _refine_edges(_simplify(hull, n_vertices), env)
     return Arena.polygon(hull, unit=unit)
 
 
@@ -529,7 +603,9 @@ _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 def _to_gray(cv2, frame: np.ndarray) -> np.ndarray:
     frame = np.asarray(frame)
     if frame.ndim == 3:
-        frame = cv2.cvtColor(frame.astype(np.uint8), cv2.COLOR_BGR2GRAY if frame.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
+        frame = cv2.cvtColor(
+            frame.astype(np.uint8), cv2.COLOR_BGR2GRAY if frame.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
+        )
     if frame.dtype != np.uint8:
         lo, hi = np.nanmin(frame), np.nanmax(frame)
         frame = ((frame - lo) / max(hi - lo, 1e-12) * 255).astype(np.uint8)
@@ -544,7 +620,9 @@ def _background(cv2, source, n_frames: int, random_state) -> np.ndarray:
             return _to_gray(cv2, source)
         if source.ndim in (3, 4):
             return np.median(np.stack([_to_gray(cv2, f) for f in source]), axis=0).astype(np.uint8)
-        raise ValueError(f"{where}: a frame must be (H, W), (H, W, 3) or a stack (N, H, W[, 3]); got {source.shape}.")
+        raise ValueError(
+            f"{where}: a frame must be (H, W), (H, W, 3) or a stack (N, H, W[, 3]); got {source.shape}."
+        )
     path = os.fspath(source)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{where}: no such video or image file: {path!r}.")
@@ -703,8 +781,19 @@ class ArenaDetector(BasePosesTransformer):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, *, method="tracks", shape="circle", keypoints=None, quantile=0.99, n_vertices=None,
-                 video=None, n_frames=100, random_state=None, n_jobs=None):
+    def __init__(
+        self,
+        *,
+        method="tracks",
+        shape="circle",
+        keypoints=None,
+        quantile=0.99,
+        n_vertices=None,
+        video=None,
+        n_frames=100,
+        random_state=None,
+        n_jobs=None,
+    ):
         self.method = method
         self.shape = shape
         self.keypoints = keypoints
@@ -717,7 +806,9 @@ class ArenaDetector(BasePosesTransformer):
 
     def _fit_recordings(self, recordings, y=None):
         if self.method == "tracks" and self.shape == "ellipse":
-            raise ValueError("ArenaDetector: shape='ellipse' needs method='video'; use 'circle' or 'polygon'.")
+            raise ValueError(
+                "ArenaDetector: shape='ellipse' needs method='video'; use 'circle' or 'polygon'."
+            )
         if self.keypoints is not None:
             missing = sorted(set(self.keypoints) - set(self.keypoints_))
             if missing:
@@ -748,11 +839,18 @@ class ArenaDetector(BasePosesTransformer):
     def _transform_recording(self, ds):
         if self.method == "tracks":
             arena = detect_arena_from_tracks(
-                ds, shape=self.shape, keypoints=self.keypoints, quantile=self.quantile, n_vertices=self.n_vertices
+                ds,
+                shape=self.shape,
+                keypoints=self.keypoints,
+                quantile=self.quantile,
+                n_vertices=self.n_vertices,
             )
         else:
             arena = detect_arena_from_video(
-                self._video_for(ds), shape=self.shape, n_frames=self.n_frames, n_vertices=self.n_vertices,
+                self._video_for(ds),
+                shape=self.shape,
+                n_frames=self.n_frames,
+                n_vertices=self.n_vertices,
                 random_state=self.random_state,
             )
             arena = convert_to_dataset_unit(arena, ds, "ArenaDetector")
@@ -763,7 +861,9 @@ def _scale_rois_attr(raw, factor: float, unit: str):
     if raw is None:
         return None
     rois = json.loads(raw) if isinstance(raw, str) else raw
-    return json.dumps({k: _coerce_arena(v, "ArenaScaler").scaled(factor, unit).to_dict() for k, v in rois.items()})
+    return json.dumps(
+        {k: _coerce_arena(v, "ArenaScaler").scaled(factor, unit).to_dict() for k, v in rois.items()}
+    )
 
 
 class ArenaScaler(BasePosesTransformer):
@@ -793,7 +893,8 @@ class ArenaScaler(BasePosesTransformer):
     -----
     Positions (and every variable whose ``units`` attribute is ``"pixels"``) are divided by the per-recording
     scale; the origin is unchanged, as in DeepOF. ``attrs["space_unit"]`` and ``position.attrs["units"]`` become
-    ``"mm"``, the scale is recorded in ``attrs["px_per_mm"]``, and the stored arena and ROIs are converted too.
+    ``"mm"``, the scale is recorded in ``attrs["px_per_mm"]`` (and kept by :meth:`inverse_transform`, as it still
+    describes the pixel data), and the stored arena and ROIs are converted too.
     :meth:`inverse_transform` returns to pixels. NaNs stay NaN. A recording already in mm is an error.
 
     Examples
@@ -801,7 +902,8 @@ class ArenaScaler(BasePosesTransformer):
     >>> from deepof_sk.datasets import make_synthetic_poses
     >>> ds = make_synthetic_poses(50, px_per_mm=3.0, random_state=0)
     >>> mm = ArenaScaler(px_per_mm=3.0).fit_transform(ds)
-    >>> mm.attrs["space_unit"], float(mm.position.sel(keypoint="Nose").isel(time=0, individual=0)[1])
+    >>> nose_ahead = mm.position.sel(keypoint="Nose") - mm.position.sel(keypoint="Center")
+    >>> mm.attrs["space_unit"], float(nose_ahead.isel(time=0, individual=0).sel(space="x"))
     ('mm', 45.0)
     """
 
@@ -827,7 +929,9 @@ class ArenaScaler(BasePosesTransformer):
         if not 50 <= size <= 5000:
             warnings.warn(
                 f"ArenaScaler: arena_size={self.arena_size!r} is {size:g} mm, outside the plausible 50-5000 mm; "
-                "check the unit.", DataQualityWarning, stacklevel=3,
+                "check the unit.",
+                DataQualityWarning,
+                stacklevel=3,
             )
 
     def _scale_for(self, ds) -> float:
@@ -846,7 +950,7 @@ class ArenaScaler(BasePosesTransformer):
             raise ValueError(f"ArenaScaler: the arena must be in pixels; got unit {arena.unit!r}.")
         return arena.scale_length / parse_length(self.arena_size, where="ArenaScaler")
 
-    def _rescale(self, ds, factor: float, unit: str, scale: float | None) -> xr.Dataset:
+    def _rescale(self, ds, factor: float, unit: str, scale: float) -> xr.Dataset:
         out = ds.copy()
         old_unit = "pixels" if unit == "mm" else "mm"
         for name, da in ds.data_vars.items():
@@ -861,10 +965,7 @@ class ArenaScaler(BasePosesTransformer):
             attrs[ARENA_ATTR] = json.dumps(arena.to_dict())
         if ds.attrs.get(ROIS_ATTR) is not None:
             attrs[ROIS_ATTR] = _scale_rois_attr(ds.attrs[ROIS_ATTR], factor, unit)
-        if scale is None:
-            attrs.pop(PX_PER_MM_ATTR, None)
-        else:
-            attrs[PX_PER_MM_ATTR] = scale
+        attrs[PX_PER_MM_ATTR] = float(scale)  # still true of the pixel data after inverse_transform
         out.attrs = attrs
         return out
 
@@ -899,7 +1000,7 @@ class ArenaScaler(BasePosesTransformer):
                     f"ArenaScaler.inverse_transform: recording {_recording_label(ds)} is not in mm with "
                     "attrs['px_per_mm']; only the output of ArenaScaler.transform can be inverted."
                 )
-            back = self._rescale(ds, float(scale), "pixels", None)
+            back = self._rescale(ds, float(scale), "pixels", float(scale))
             append_log(back, "ArenaScaler.inverse_transform")
             out.append(back)
         return return_like(out, single)

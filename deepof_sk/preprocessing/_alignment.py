@@ -1,0 +1,243 @@
+"""Egocentric alignment: centre each animal on a keypoint (or the arena centre) and rotate it to face +y."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from numbers import Integral
+
+import numpy as np
+import xarray as xr
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .. import schema as S
+from ..base import BasePosesTransformer, map_recordings
+from ..exceptions import MissingDataWarning
+from ..validation import append_log, check_recordings, return_like
+from ._arena import Arena, _recording_label, resolve_arena
+
+__all__ = ["EgocentricAligner"]
+
+#: Per-frame rotation (radians, counter-clockwise) applied to each animal.
+ALIGNMENT_ANGLE = "alignment_angle"
+#: Per-frame point moved to the origin for each animal.
+ALIGNMENT_CENTER = "alignment_center"
+#: Polar coordinates of the aligned positions.
+POSITION_POLAR = "position_polar"
+#: Dimension of polar coordinates (movement's name), coordinate ``["rho", "phi"]``.
+SPACE_POL = "space_pol"
+
+
+def _rotate(x: np.ndarray, y: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return cos * x - sin * y, sin * x + cos * y
+
+
+class EgocentricAligner(BasePosesTransformer):
+    """Express every animal in its own body frame: centred on a keypoint, rotated so it faces +y.
+
+    Each frame, the ``center`` point is moved to the origin and the positions are rotated counter-clockwise so the
+    vector from ``center`` to ``align`` points along +y. This is DeepOF's ``get_coords(center="Center",
+    align="Spine_1")``: the centre keypoint ends at (0, 0) (it is kept, as zeros) and the align keypoint at
+    (0, distance).
+
+    Parameters
+    ----------
+    center : str or None, default "Center"
+        Keypoint to move to the origin, ``"arena"`` for the arena centre (from ``arena``), or None (no translation).
+    align : str or None, default "Spine_1"
+        Keypoint that defines the +y direction, or None (no rotation).
+    align_group : bool, default False
+        If True, every animal is expressed in the frame of the first individual (its centre and rotation), so
+        relative positions between animals are kept; if False each animal gets its own frame.
+    polar : bool, default False
+        Also add ``position_polar`` (dims ``time, space_pol, keypoint, individual``, ``space_pol = ["rho",
+        "phi"]``): distance to the origin and angle ``arctan2(y, x)`` of the aligned positions (the align keypoint
+        has phi = pi/2).
+    arena : Arena, dict or "from_attrs", default "from_attrs"
+        Arena used when ``center="arena"``.
+    n_jobs : int, optional
+        Recordings processed in parallel with joblib.
+
+    Attributes
+    ----------
+    keypoints_, individuals_, n_recordings_
+        As for every poses transformer.
+
+    Notes
+    -----
+    Output: ``position`` is replaced by the aligned coordinates (same unit); ``alignment_angle`` (time, individual;
+    radians, the counter-clockwise rotation applied) and ``alignment_center`` (time, space, individual; the point
+    subtracted) are added so :meth:`inverse_transform` restores the input coordinates (to rounding, ~1e-12
+    relative). Only 2-D data are supported.
+
+    NaN handling: a frame where the centre or the align keypoint of an animal is missing (or where both coincide,
+    leaving the direction undefined) has NaN aligned coordinates for that animal, and cannot be restored by
+    :meth:`inverse_transform`. An animal with no usable frame at all triggers a
+    :class:`~deepof_sk.exceptions.MissingDataWarning`.
+
+    Examples
+    --------
+    >>> from deepof_sk.datasets import make_synthetic_poses
+    >>> ds = make_synthetic_poses(100, scenario="turn", random_state=0)
+    >>> ego = EgocentricAligner(center="Center", align="Spine_1").fit_transform(ds)
+    >>> ego.position.sel(keypoint="Spine_1").isel(time=-1, individual=0).round(9).values.tolist()
+    [0.0, 22.0]
+    """
+
+    _parameter_constraints = {
+        "center": [str, None],
+        "align": [str, None],
+        "align_group": ["boolean"],
+        "polar": ["boolean"],
+        "arena": [Arena, dict, StrOptions({"from_attrs"})],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        center="Center",
+        align="Spine_1",
+        align_group=False,
+        polar=False,
+        arena="from_attrs",
+        n_jobs=None,
+    ):
+        self.center = center
+        self.align = align
+        self.align_group = align_group
+        self.polar = polar
+        self.arena = arena
+        self.n_jobs = n_jobs
+
+    def _fit_recordings(self, recordings, y=None):
+        wanted = {"align": self.align, "center": None if self.center == "arena" else self.center}
+        missing = {p: k for p, k in wanted.items() if k is not None and k not in set(self.keypoints_)}
+        if missing:
+            listed = ", ".join(f"`{p}`={k!r}" for p, k in sorted(missing.items()))
+            raise ValueError(
+                f"EgocentricAligner: {listed} is not a keypoint of the data; available keypoints: "
+                f"{sorted(self.keypoints_)}. Pass one of them (or None)."
+            )
+        space = [str(s) for s in recordings[0][S.SPACE].values]
+        if space != list(S.SPACE_2D):
+            raise ValueError(
+                f"EgocentricAligner: only 2-D (x, y) positions can be aligned; got space {space}."
+            )
+
+    def _centre(self, ds, pos: np.ndarray) -> np.ndarray:
+        """(T, 2, I) point moved to the origin."""
+        n_t, _, _, n_i = pos.shape
+        if self.center is None:
+            return np.zeros((n_t, 2, n_i))
+        if self.center == "arena":
+            arena = resolve_arena(self.arena, ds, "EgocentricAligner")
+            return np.broadcast_to(np.asarray(arena.center)[None, :, None], (n_t, 2, n_i)).copy()
+        return pos[:, :, self._index(ds, self.center), :]
+
+    @staticmethod
+    def _index(ds, name: str) -> int:
+        return [str(k) for k in ds[S.KEYPOINT].values].index(name)
+
+    def _transform_recording(self, ds):
+        where = "EgocentricAligner"
+        if ALIGNMENT_ANGLE in ds or ALIGNMENT_CENTER in ds:
+            raise ValueError(
+                f"{where}: recording {_recording_label(ds)} is already aligned (it has `{ALIGNMENT_ANGLE}`); "
+                "call inverse_transform first or align the original coordinates."
+            )
+        da = ds[S.POSITION].transpose(*S.POSITION_DIMS)
+        pos = da.values  # (T, 2, K, I)
+        centre = self._centre(ds, pos)
+        if self.align_group:
+            centre = np.broadcast_to(centre[:, :, :1], centre.shape).copy()
+        if self.align is None:
+            angle = np.zeros((pos.shape[0], pos.shape[3]))
+        else:
+            vec = pos[:, :, self._index(ds, self.align), :] - centre  # (T, 2, I)
+            if self.align_group:
+                vec = np.broadcast_to(vec[:, :, :1], vec.shape)
+            # counter-clockwise rotation that maps vec onto +y (DeepOF: arctan2(x, y))
+            angle = np.arctan2(vec[:, 0], vec[:, 1])
+            angle[(vec[:, 0] == 0) & (vec[:, 1] == 0)] = np.nan  # coincident points: no direction
+        rel = pos - centre[:, :, None, :]
+        cos, sin = np.cos(angle)[:, None, :], np.sin(angle)[:, None, :]
+        x, y = _rotate(rel[:, 0], rel[:, 1], cos, sin)
+        usable = np.isfinite(angle) & np.isfinite(centre).all(axis=1)
+        x[~np.broadcast_to(usable[:, None, :], x.shape)] = np.nan
+        y[~np.broadcast_to(usable[:, None, :], y.shape)] = np.nan
+        empty = [str(i) for i, ok in zip(ds[S.INDIVIDUAL].values, usable.any(axis=0), strict=True) if not ok]
+        if empty:
+            warnings.warn(
+                f"{where}: in recording {_recording_label(ds)}, individual(s) {empty} have no frame with both "
+                f"center={self.center!r} and align={self.align!r} present; their aligned positions are all NaN.",
+                MissingDataWarning,
+                stacklevel=2,
+            )
+        aligned = np.stack([x, y], axis=1)
+        out = ds.copy()
+        out[S.POSITION] = da.copy(data=aligned).transpose(*ds[S.POSITION].dims)
+        unit = ds[S.POSITION].attrs.get("units", ds.attrs.get(S.SPACE_UNIT))
+        out[ALIGNMENT_ANGLE] = xr.DataArray(
+            angle,
+            dims=(S.TIME, S.INDIVIDUAL),
+            attrs={
+                "long_name": "counter-clockwise rotation applied by EgocentricAligner",
+                "units": "radians",
+            },
+        )
+        out[ALIGNMENT_CENTER] = xr.DataArray(
+            centre,
+            dims=(S.TIME, S.SPACE, S.INDIVIDUAL),
+            attrs={"long_name": "point moved to the origin by EgocentricAligner", "units": unit},
+        )
+        if self.polar:
+            rho, phi = np.hypot(x, y), np.arctan2(y, x)
+            out[POSITION_POLAR] = xr.DataArray(
+                np.stack([rho, phi], axis=1),
+                dims=(S.TIME, SPACE_POL, S.KEYPOINT, S.INDIVIDUAL),
+                coords={SPACE_POL: ["rho", "phi"]},
+                attrs={
+                    "long_name": "aligned position in polar coordinates",
+                    "units": json.dumps({"rho": unit, "phi": "radians"}),
+                },
+            )
+        return out
+
+    def inverse_transform(self, X):
+        """Undo the alignment with the stored ``alignment_angle`` and ``alignment_center``.
+
+        Parameters
+        ----------
+        X : xarray.Dataset or sequence of xarray.Dataset
+            Output of :meth:`transform`.
+
+        Returns
+        -------
+        xarray.Dataset or list of xarray.Dataset
+            Original coordinates (NaN where the alignment was undefined); the alignment variables are dropped.
+        """
+        check_is_fitted(self)
+        where = "EgocentricAligner.inverse_transform"
+        recordings, single = check_recordings(X, where=where)
+        return return_like(map_recordings(self._inverse_one, recordings, self.n_jobs), single)
+
+    def _inverse_one(self, ds):
+        missing = [v for v in (ALIGNMENT_ANGLE, ALIGNMENT_CENTER) if v not in ds]
+        if missing:
+            raise ValueError(
+                f"EgocentricAligner.inverse_transform: recording {_recording_label(ds)} lacks {missing}; only the "
+                "output of EgocentricAligner.transform can be inverted."
+            )
+        da = ds[S.POSITION].transpose(*S.POSITION_DIMS)
+        pos = da.values
+        angle = ds[ALIGNMENT_ANGLE].transpose(S.TIME, S.INDIVIDUAL).values
+        centre = ds[ALIGNMENT_CENTER].transpose(S.TIME, S.SPACE, S.INDIVIDUAL).values
+        cos, sin = np.cos(angle)[:, None, :], np.sin(angle)[:, None, :]
+        x, y = _rotate(pos[:, 0], pos[:, 1], cos, -sin)
+        original = np.stack([x, y], axis=1) + centre[:, :, None, :]
+        out = ds.drop_vars([ALIGNMENT_ANGLE, ALIGNMENT_CENTER, POSITION_POLAR, SPACE_POL], errors="ignore")
+        out[S.POSITION] = da.copy(data=original).transpose(*ds[S.POSITION].dims)
+        append_log(out, "EgocentricAligner.inverse_transform")
+        return out
