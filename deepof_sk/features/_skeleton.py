@@ -196,6 +196,7 @@ class Skeleton:
         Parameters
         ----------
         name : {"deepof_14", "deepof_11", "deepof_8"}
+            Preset name (see :data:`SKELETON_PRESETS`).
 
         Returns
         -------
