@@ -6,6 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+import xarray as xr
+
+# numbagg (pulled in by movement) JIT-compiles on the first xarray reduction, ~30 s per process; numpy is fast here.
+xr.set_options(use_numbagg=False)
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("KERAS_BACKEND", "jax")

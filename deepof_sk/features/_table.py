@@ -59,30 +59,26 @@ def _label(value) -> str:
     return str(value.item() if hasattr(value, "item") else value)
 
 
-def _variable_block(da: xr.DataArray, per_individual: bool) -> tuple[np.ndarray, list[str]]:
-    """(rows, n_cols) block and column names for one variable.
+def _variable_layout(da: xr.DataArray, per_individual: bool) -> tuple[list[str], list[str], list[str]]:
+    """Leading (row) dims, trailing (column) dims and column names of one variable.
 
-    Rows are frames, or (frame, individual) pairs in time-major order when ``per_individual``.
+    Rows are frames, or (frame, individual) pairs in time-major order when ``per_individual``; columns name the
+    animal first, then the keypoint, then the rest: ``position[mouse1,Nose,x]``.
     """
-    lead = [S.TIME] + ([S.INDIVIDUAL] if per_individual and S.INDIVIDUAL in da.dims else [])
-    rest = [d for d in da.dims if d not in lead]
-    # the animal first, then the keypoint, then the rest: position[mouse1,Nose,x]
-    first = [d for d in (S.INDIVIDUAL, S.KEYPOINT) if d in rest]
-    rest = first + [d for d in rest if d not in first]
-    arr = da.transpose(*lead, *rest).values.astype(float, copy=False)
-    n_rows = int(np.prod(arr.shape[: len(lead)]))
     if per_individual and S.INDIVIDUAL not in da.dims:
         raise ValueError(
             f"FeatureTabulator: variable `{da.name}` has no `individual` dim, so it cannot be tabulated per animal "
             "(per_individual=True). Drop it with variables=[...]."
         )
-    block = arr.reshape(n_rows, -1)
+    lead = [S.TIME] + ([S.INDIVIDUAL] if per_individual else [])
+    rest = [d for d in da.dims if d not in lead]
+    first = [d for d in (S.INDIVIDUAL, S.KEYPOINT) if d in rest]
+    rest = first + [d for d in rest if d not in first]
     if not rest:
-        return block, [str(da.name)]
+        return lead, rest, [str(da.name)]
     labels = np.array(np.meshgrid(*[[_label(v) for v in da[d].values] for d in rest], indexing="ij"))
     labels = labels.reshape(len(rest), -1).T
-    names = [f"{da.name}[{','.join(row)}]" for row in labels]
-    return block, names
+    return lead, rest, [f"{da.name}[{','.join(row)}]" for row in labels]
 
 
 class FeatureTabulator(TransformerMixin, BaseEstimator):
@@ -99,6 +95,8 @@ class FeatureTabulator(TransformerMixin, BaseEstimator):
         False: one row per frame, the features of every animal side by side (columns name the animal).
         True: one row per frame and animal (time-major: frame 0 animal 0, frame 0 animal 1, ...), columns without
         the animal; use it for per-animal labels and for models shared across animals.
+    dtype : {"float64", "float32"}, default "float64"
+        Table dtype; float32 halves the memory of long recordings.
     n_jobs : int, optional
         Recordings are tabulated in parallel with joblib.
 
@@ -130,24 +128,37 @@ class FeatureTabulator(TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "variables": [str, list, tuple, None],
         "per_individual": ["boolean"],
+        "dtype": [StrOptions({"float64", "float32"})],
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, *, variables=None, per_individual=False, n_jobs=None):
+    def __init__(self, *, variables=None, per_individual=False, dtype="float64", n_jobs=None):
         self.variables = variables
         self.per_individual = per_individual
+        self.dtype = dtype
         self.n_jobs = n_jobs
 
-    def _table(self, ds: xr.Dataset) -> tuple[np.ndarray, list[str]]:
+    def _layout(self, ds: xr.Dataset) -> list[tuple[str, list[str], list[str], list[str]]]:
         where = type(self).__name__
-        blocks, names = [], []
-        for name in table_variables(ds, self.variables, where=where):
-            block, cols = _variable_block(ds[name], self.per_individual)
-            blocks.append(block)
-            names.extend(cols)
-        if not blocks:
+        layout = [(name, *_variable_layout(ds[name], self.per_individual))
+                  for name in table_variables(ds, self.variables, where=where)]
+        if not layout:
             raise ValueError(f"{where}: no numeric variable with a `time` dim to tabulate.")
-        return np.concatenate(blocks, axis=1), names
+        return layout
+
+    def _table(self, ds: xr.Dataset, out: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+        """Fill one recording's rows (into ``out`` when given, avoiding a second copy) and return the names."""
+        layout = self._layout(ds)
+        names = [n for *_, cols in layout for n in cols]
+        n_rows = ds.sizes[S.TIME] * (ds.sizes[S.INDIVIDUAL] if self.per_individual else 1)
+        if out is None:
+            out = np.empty((n_rows, len(names)), dtype=self.dtype)
+        start = 0
+        for name, lead, rest, cols in layout:
+            block = ds[name].transpose(*lead, *rest).values.reshape(n_rows, len(cols))
+            out[:, start:start + len(cols)] = block
+            start += len(cols)
+        return out, names
 
     def fit(self, X, y=None):
         """Learn the column schema from the recordings.
@@ -165,28 +176,30 @@ class FeatureTabulator(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         recordings, _ = check_recordings(X, where=type(self).__name__)
-        _, names = self._table(recordings[0].isel({S.TIME: slice(0, 1)}))
+        names = [n for *_, cols in self._layout(recordings[0]) for n in cols]
         self.feature_names_in_ = np.asarray(names, dtype=object)
         self.n_features_out_ = len(names)
         self.n_rows_per_frame_ = recordings[0].sizes[S.INDIVIDUAL] if self.per_individual else 1
         return self
 
-    def _checked_table(self, ds: xr.Dataset, index: int) -> np.ndarray:
-        table, names = self._table(ds)
-        if names != list(self.feature_names_in_):
-            expected = list(self.feature_names_in_)
-            missing = sorted(set(expected) - set(names))
-            extra = sorted(set(names) - set(expected))
-            src = ds.attrs.get(S.SOURCE_FILE) or f"#{index}"
-            if not missing and not extra:
-                return table[:, [names.index(n) for n in expected]]
-            raise ValueError(
-                f"{type(self).__name__}: recording {src} does not give the columns seen in fit: missing "
-                f"{missing[:10]}{' ...' if len(missing) > 10 else ''}, extra {extra[:10]}"
-                f"{' ...' if len(extra) > 10 else ''}. Recordings must share keypoints, individuals (or use "
-                "per_individual=True) and feature steps."
-            )
-        return table
+    def _check_columns(self, ds: xr.Dataset, index: int) -> None:
+        names = [n for *_, cols in self._layout(ds) for n in cols]
+        expected = list(self.feature_names_in_)
+        if names == expected:
+            return
+        missing = sorted(set(expected) - set(names))
+        extra = sorted(set(names) - set(expected))
+        src = ds.attrs.get(S.SOURCE_FILE) or f"#{index}"
+        detail = (
+            "the same columns in another order; reorder the keypoints/individuals like the training recordings"
+            if not missing and not extra
+            else f"missing {missing[:10]}{' ...' if len(missing) > 10 else ''}, extra {extra[:10]}"
+            f"{' ...' if len(extra) > 10 else ''}"
+        )
+        raise ValueError(
+            f"{type(self).__name__}: recording {src} does not give the columns seen in fit: {detail}. Recordings "
+            "must share keypoints, individuals (or use per_individual=True) and feature steps."
+        )
 
     def transform(self, X):
         """Stack the per-frame features of all recordings.
@@ -203,9 +216,16 @@ class FeatureTabulator(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         recordings, _ = check_recordings(X, where=type(self).__name__)
-        jobs = list(enumerate(recordings))
-        tables = map_recordings(lambda item: self._checked_table(item[1], item[0]), jobs, self.n_jobs)
-        return np.concatenate(tables, axis=0)
+        for i, ds in enumerate(recordings):
+            self._check_columns(ds, i)
+        counts = self.row_counts(recordings)
+        if self.n_jobs not in (None, 1) and len(recordings) > 1:
+            return np.concatenate(map_recordings(lambda ds: self._table(ds)[0], recordings, self.n_jobs))
+        out = np.empty((sum(counts), self.n_features_out_), dtype=self.dtype)
+        starts = np.r_[0, np.cumsum(counts)]
+        for ds, a, b in zip(recordings, starts[:-1], starts[1:], strict=True):
+            self._table(ds, out[a:b])
+        return out
 
     def get_feature_names_out(self, input_features=None):
         """Column names, e.g. ``position[mouse1,Nose,x]``."""
