@@ -47,11 +47,16 @@ def _individual_slots(p: h5py.Group, n_t: int, n_slots: int, identity: str, path
     else:
         valid = np.ones((n_t, n_slots), bool)
     if identity == "auto":
-        identity = "identity" if "instance_embed_id" in p else ("track" if "instance_track_id" in p else "slot")
+        identity = (
+            "identity" if "instance_embed_id" in p else ("track" if "instance_track_id" in p else "slot")
+        )
     if identity == "identity":
         if "instance_embed_id" not in p:
-            raise format_error(path, "identity='identity' but the file has no instance_embed_id (JABS v4+)",
-                               "Use identity='track' or 'slot'")
+            raise format_error(
+                path,
+                "identity='identity' but the file has no instance_embed_id (JABS v4+)",
+                "Use identity='track' or 'slot'",
+            )
         ids = p["instance_embed_id"][()].astype(np.int64)
         valid = valid & (ids > 0)
         if "id_mask" in p:
@@ -65,8 +70,11 @@ def _individual_slots(p: h5py.Group, n_t: int, n_slots: int, identity: str, path
         labels = [f"id_{v}" for v in names]
     elif identity == "track":
         if "instance_track_id" not in p:
-            raise format_error(path, "identity='track' but the file has no instance_track_id (JABS v3+)",
-                               "Use identity='slot'")
+            raise format_error(
+                path,
+                "identity='track' but the file has no instance_track_id (JABS v3+)",
+                "Use identity='slot'",
+            )
         ids = p["instance_track_id"][()].astype(np.int64)
         names = sorted(int(v) for v in np.unique(ids[valid]))
         labels = [f"track_{v}" for v in names]
@@ -75,7 +83,9 @@ def _individual_slots(p: h5py.Group, n_t: int, n_slots: int, identity: str, path
         names = list(range(n_slots))
         labels = [f"slot_{v}" for v in names]
     else:
-        raise ValueError(f"read_jabs: identity must be 'auto', 'identity', 'track' or 'slot'; got {identity!r}.")
+        raise ValueError(
+            f"read_jabs: identity must be 'auto', 'identity', 'track' or 'slot'; got {identity!r}."
+        )
     known = np.asarray(names, dtype=np.int64)  # sorted
     pos = np.clip(np.searchsorted(known, ids), 0, max(known.size - 1, 0))
     index = np.where(known.size and (known[pos] == ids), pos, -1) if known.size else np.full(ids.shape, -1)
@@ -139,7 +149,8 @@ def read_jabs(
         h5 = h5py.File(path, "r")
     except OSError as exc:
         raise format_error(
-            path, f"it cannot be opened as HDF5 ({exc}); it looks truncated or is another format",
+            path,
+            f"it cannot be opened as HDF5 ({exc}); it looks truncated or is another format",
             "Copy or export the file again",
         ) from None
     with h5:
@@ -152,8 +163,11 @@ def read_jabs(
             if points.ndim == 3:  # v2: one mouse
                 points, conf = points[:, None], None if conf is None else conf[:, None]
             if points.ndim != 4 or points.shape[-1] != 2:
-                raise format_error(path, f"'poseest/points' has shape {points.shape}", "Expected (frames, slots, "
-                                   "keypoints, 2)")
+                raise format_error(
+                    path,
+                    f"'poseest/points' has shape {points.shape}",
+                    "Expected (frames, slots, keypoints, 2)",
+                )
             n_t, n_slots, n_k, _ = points.shape
             valid, index, individuals, rule = _individual_slots(p, n_t, n_slots, identity, path)
             attrs = {}
@@ -171,13 +185,19 @@ def read_jabs(
             raise
         except (OSError, KeyError, RuntimeError) as exc:
             raise format_error(
-                path, f"reading the JABS data failed ({type(exc).__name__}: {exc}); the file may be truncated",
+                path,
+                f"reading the JABS data failed ({type(exc).__name__}: {exc}); the file may be truncated",
                 "Copy or export the file again",
             ) from None
-    names = list(keypoints) if keypoints is not None else (list(JABS_KEYPOINTS) if n_k == 12 else
-                                                           [f"keypoint_{i}" for i in range(n_k)])
+    names = (
+        list(keypoints)
+        if keypoints is not None
+        else (list(JABS_KEYPOINTS) if n_k == 12 else [f"keypoint_{i}" for i in range(n_k)])
+    )
     if len(names) != n_k:
-        raise ValueError(f"read_jabs: {len(names)} keypoint names given for {n_k} keypoints in {str(path)!r}.")
+        raise ValueError(
+            f"read_jabs: {len(names)} keypoint names given for {n_k} keypoints in {str(path)!r}."
+        )
     if conf is None:
         conf = np.ones(points.shape[:3])
     xy = points[..., ::-1].astype(float)  # (y, x) -> (x, y)

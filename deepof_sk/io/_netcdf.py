@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import h5py
 import numpy as np
 import xarray as xr
 
@@ -90,7 +91,8 @@ def read_netcdf(path: PathLike, *, fps: float | None = None) -> xr.Dataset:
     """
     path = check_file(path, "read_netcdf")
     try:
-        ds = xr.load_dataset(path)
+        # netCDF4 files are HDF5: read them with h5netcdf (a dependency); netCDF3 files with xarray's default
+        ds = xr.load_dataset(path, engine="h5netcdf" if h5py.is_hdf5(path) else None)
     except Exception as exc:  # backends raise OSError, ValueError, KeyError ... on damaged files
         raise format_error(
             path,
@@ -100,7 +102,9 @@ def read_netcdf(path: PathLike, *, fps: float | None = None) -> xr.Dataset:
     ds.attrs = _restore_attrs(ds.attrs)
     if ds.attrs.get(S.DS_TYPE, S.POSES_DS_TYPE) != S.POSES_DS_TYPE:
         raise format_error(
-            path, f"it holds a {ds.attrs.get(S.DS_TYPE)!r} dataset, not poses", "Pass a movement poses dataset"
+            path,
+            f"it holds a {ds.attrs.get(S.DS_TYPE)!r} dataset, not poses",
+            "Pass a movement poses dataset",
         )
     ds = normalize_poses(ds)
     if S.POSITION in ds and S.CONFIDENCE not in ds:
@@ -144,7 +148,8 @@ def write_netcdf(ds: xr.Dataset, path: PathLike, *, legacy_dims: bool = False, *
     legacy_dims : bool, default False
         Write the plural dims ``keypoints``/``individuals`` that movement releases before 0.17 require.
     **kwargs
-        Passed to :meth:`xarray.Dataset.to_netcdf` (``engine``, ``encoding``, ...).
+        Passed to :meth:`xarray.Dataset.to_netcdf` (``encoding``, ...); ``engine`` defaults to ``"h5netcdf"``
+        (netCDF4/HDF5 files).
 
     Notes
     -----
@@ -183,4 +188,5 @@ def write_netcdf(ds: xr.Dataset, path: PathLike, *, legacy_dims: bool = False, *
         out[name].attrs = {k: v for k, v in out[name].attrs.items() if v is not None}
     if legacy_dims:
         out = out.rename({new: old for old, new in S.LEGACY_DIM_NAMES.items() if new in out.dims})
+    kwargs.setdefault("engine", "h5netcdf")
     out.to_netcdf(Path(path), **kwargs)

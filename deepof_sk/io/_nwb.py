@@ -80,14 +80,14 @@ def _series_fps(series: h5py.Group, path: Path) -> float | None:
                 f"{np.nanmax(step):g} s); fps is taken from the median step and the time coordinate assumes a "
                 "regular rate.",
                 DataQualityWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
         if np.array_equal(ts, np.arange(ts.size)):
             warnings.warn(
                 f"{str(path)!r}: the timestamps are 0, 1, 2, ... seconds, which looks like frame numbers; the file's "
                 "frame rate is read as 1.0 fps. If that is wrong, fix the timestamps in the file.",
                 DataQualityWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
         return round(1.0 / median, 6)
     return None
@@ -128,7 +128,8 @@ def read_nwb(path: PathLike, *, fps: float | None = None) -> xr.Dataset:
         h5 = h5py.File(path, "r")
     except OSError as exc:
         raise format_error(
-            path, f"it cannot be opened as HDF5/NWB ({exc}); it looks truncated or is another format",
+            path,
+            f"it cannot be opened as HDF5/NWB ({exc}); it looks truncated or is another format",
             "Copy or export the file again",
         ) from None
     with h5:
@@ -136,16 +137,22 @@ def read_nwb(path: PathLike, *, fps: float | None = None) -> xr.Dataset:
             groups = _find_pose_groups(h5)
             if not groups:
                 raise format_error(
-                    path, "no ndx-pose PoseEstimation group under /processing",
+                    path,
+                    "no ndx-pose PoseEstimation group under /processing",
                     "Save the poses with ndx-pose (PoseEstimation / PoseEstimationSeries)",
                 )
             identifier = _decode(h5["identifier"][()]) if "identifier" in h5 else None
             per_group, file_fps, software = [], None, None
             for group in groups:
-                names = [n for n in group if isinstance(group.get(n), h5py.Group)
-                         and _type(group[n]) == "PoseEstimationSeries"]
+                names = [
+                    n
+                    for n in group
+                    if isinstance(group.get(n), h5py.Group) and _type(group[n]) == "PoseEstimationSeries"
+                ]
                 if not names:
-                    raise format_error(path, f"{group.name} has no PoseEstimationSeries", "Check the NWB file")
+                    raise format_error(
+                        path, f"{group.name} has no PoseEstimationSeries", "Check the NWB file"
+                    )
                 order = _node_order(group, names)
                 data, conf = {}, {}
                 for name in order:
@@ -154,8 +161,11 @@ def read_nwb(path: PathLike, *, fps: float | None = None) -> xr.Dataset:
                     arr = np.asarray(d[()], dtype=float)
                     arr = arr * float(d.attrs.get("conversion", 1.0)) + float(d.attrs.get("offset", 0.0))
                     data[name] = arr
-                    conf[name] = (np.asarray(series["confidence"][()], dtype=float) if "confidence" in series
-                                  else np.full(arr.shape[0], np.nan))
+                    conf[name] = (
+                        np.asarray(series["confidence"][()], dtype=float)
+                        if "confidence" in series
+                        else np.full(arr.shape[0], np.nan)
+                    )
                     if file_fps is None:
                         file_fps = _series_fps(series, path)
                 if "source_software" in group and software is None:
@@ -165,14 +175,16 @@ def read_nwb(path: PathLike, *, fps: float | None = None) -> xr.Dataset:
             raise
         except (OSError, KeyError, RuntimeError) as exc:
             raise format_error(
-                path, f"reading the NWB data failed ({type(exc).__name__}: {exc}); the file may be truncated",
+                path,
+                f"reading the NWB data failed ({type(exc).__name__}: {exc}); the file may be truncated",
                 "Copy or export the file again",
             ) from None
     lengths = {a.shape[0] for _, _, data, _ in per_group for a in data.values()}
     dims = {a.shape[1] if a.ndim == 2 else 0 for _, _, data, _ in per_group for a in data.values()}
     if len(lengths) != 1 or len(dims) != 1 or dims.pop() not in (2, 3):
         raise format_error(
-            path, f"the pose series have different lengths {sorted(lengths)} or unsupported shapes",
+            path,
+            f"the pose series have different lengths {sorted(lengths)} or unsupported shapes",
             "Every PoseEstimationSeries must be (frames, 2) or (frames, 3) with the same number of frames",
         )
     keypoints = list(dict.fromkeys(k for _, order, _, _ in per_group for k in order))

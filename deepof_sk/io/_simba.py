@@ -101,7 +101,7 @@ def read_simba(path: PathLike, *, fps: float | None = None, zero_as_missing: boo
     >>> _ = path.write_text("scorer,Nose_1_x,Nose_1_y,Nose_1_p,Nose_2_x,Nose_2_y,Nose_2_p,attack_prediction\\n"
     ...                     "0,1.5,2.0,0.9,3.0,4.0,1.0,0\\n1,1.6,2.1,0.8,3.1,4.2,1.0,1\\n")
     >>> ds = read_simba(path)
-    >>> list(ds.individual.values), list(ds.keypoint.values)
+    >>> ds.individual.values.tolist(), ds.keypoint.values.tolist()
     (['1', '2'], ['Nose'])
     """
     path = check_file(path, "read_simba")
@@ -116,7 +116,8 @@ def read_simba(path: PathLike, *, fps: float | None = None, zero_as_missing: boo
         )
     check_field_counts(raw, skip_lines=1, n_fields=len(columns), path=path)
     wanted = sorted({j for b in bases for j in index[b].values()})
-    data = parse_numeric_table(raw, skip_lines=1, names=columns, path=path, usecols=wanted)
+    del raw
+    data = parse_numeric_table(path, skip_lines=1, names=columns, path=path, usecols=wanted)
     remap = {j: n for n, j in enumerate(wanted)}
     index = {b: {c: remap[j] for c, j in d.items()} for b, d in index.items()}
     if data.shape[0] == 0:

@@ -63,9 +63,13 @@ def _skeleton_nodes(meta: dict, path: Path) -> list[str]:
             out.append(names[ref])
         elif isinstance(ref, dict) and "py/state" in ref:  # node embedded as a jsonpickle object
             state = ref["py/state"]
-            out.append(str(state["py/tuple"][0] if isinstance(state, dict) and "py/tuple" in state else state))
+            out.append(
+                str(state["py/tuple"][0] if isinstance(state, dict) and "py/tuple" in state else state)
+            )
         else:
-            raise format_error(path, f"unrecognised skeleton node reference {ref!r}", "Re-save the file with SLEAP")
+            raise format_error(
+                path, f"unrecognised skeleton node reference {ref!r}", "Re-save the file with SLEAP"
+            )
     return out
 
 
@@ -95,7 +99,9 @@ def _read_slp(h5: h5py.File, path: Path, video: int | None):
     format_id = float(meta_attrs.get("format_id", 1.2))
     nodes = _skeleton_nodes(meta, path)
     n_nodes = len(nodes)
-    tracks = [str(t[1]) if isinstance(t, list) and len(t) > 1 else str(t) for t in _json_list(h5, "tracks_json")]
+    tracks = [
+        str(t[1]) if isinstance(t, list) and len(t) > 1 else str(t) for t in _json_list(h5, "tracks_json")
+    ]
     videos = _json_list(h5, "videos_json")
 
     frames = h5["frames"][()]
@@ -118,7 +124,9 @@ def _read_slp(h5: h5py.File, path: Path, video: int | None):
 
     keep = inst_video == video
     if inst.size and "skeleton" in inst.dtype.names and np.any(inst["skeleton"][keep] != 0):
-        raise format_error(path, "instances use more than one skeleton", "Export one skeleton per file from SLEAP")
+        raise format_error(
+            path, "instances use more than one skeleton", "Export one skeleton per file from SLEAP"
+        )
     itype = inst["instance_type"][keep].astype(np.int64)
     track = inst["track"][keep].astype(np.int64)
     frame = inst_frame[keep]
@@ -129,7 +137,9 @@ def _read_slp(h5: h5py.File, path: Path, video: int | None):
     if n_video_frames is not None:
         n_frames = max(n_frames, n_video_frames)
     if n_frames == 0:
-        raise format_error(path, "the file holds no labelled or predicted frames", "Run inference and save again")
+        raise format_error(
+            path, "the file holds no labelled or predicted frames", "Run inference and save again"
+        )
 
     untracked = track < 0
     if tracks:
@@ -156,8 +166,9 @@ def _read_slp(h5: h5py.File, path: Path, video: int | None):
     # one instance per (frame, individual): user-labelled instances win over predictions, then the higher score
     valid = np.flatnonzero(~untracked)
     priority = np.where(itype[valid] == _USER, 0, 1)
-    sort = np.lexsort((-np.nan_to_num(score[valid], nan=-np.inf), priority, frame[valid] * len(individuals) +
-                       slot[valid]))
+    sort = np.lexsort(
+        (-np.nan_to_num(score[valid], nan=-np.inf), priority, frame[valid] * len(individuals) + slot[valid])
+    )
     chosen = valid[sort]
     keys = frame[chosen] * len(individuals) + slot[chosen]
     _, first_idx = np.unique(keys, return_index=True)
@@ -173,7 +184,9 @@ def _read_slp(h5: h5py.File, path: Path, video: int | None):
         pts = h5[dataset][()]
         idx = point_idx[sel]
         if idx.max() >= pts.shape[0]:
-            raise format_error(path, f"instances point past the end of '{dataset}'", "The file looks truncated")
+            raise format_error(
+                path, f"instances point past the end of '{dataset}'", "The file looks truncated"
+            )
         p = pts[idx]  # (n_inst, n_nodes)
         xy = np.stack([p["x"], p["y"]], axis=-1).astype(float)
         if format_id < 1.1:  # older files put (0, 0) at the pixel's corner, newer ones at its centre
@@ -198,7 +211,9 @@ def _read_analysis(h5: h5py.File, path: Path):
     n_nodes = len(nodes)
     if tracks.ndim != 4:
         raise format_error(path, f"'tracks' has shape {tracks.shape}; expected 4 dimensions", "Re-export it")
-    if tracks.shape[1] in (2, 3) and tracks.shape[2] == n_nodes:  # (tracks, xy, nodes, frames): SLEAP's layout
+    if (
+        tracks.shape[1] in (2, 3) and tracks.shape[2] == n_nodes
+    ):  # (tracks, xy, nodes, frames): SLEAP's layout
         position = tracks.transpose(3, 1, 2, 0)
         scores_order = (2, 1, 0)
     elif tracks.shape[2] in (2, 3) and tracks.shape[1] == n_nodes:  # (frames, nodes, xy, tracks)
@@ -206,7 +221,9 @@ def _read_analysis(h5: h5py.File, path: Path):
         scores_order = (0, 1, 2)
     else:
         raise format_error(
-            path, f"'tracks' has shape {tracks.shape}, which does not match {n_nodes} node names", "Re-export it"
+            path,
+            f"'tracks' has shape {tracks.shape}, which does not match {n_nodes} node names",
+            "Re-export it",
         )
     n_tracks = position.shape[3]
     if len(names) != n_tracks:
@@ -262,7 +279,8 @@ def read_sleap(path: PathLike, *, fps: float | None = None, video: int | None = 
         h5 = h5py.File(path, "r")
     except OSError as exc:
         raise format_error(
-            path, f"it cannot be opened as HDF5 ({exc}); it looks truncated or is not a SLEAP file",
+            path,
+            f"it cannot be opened as HDF5 ({exc}); it looks truncated or is not a SLEAP file",
             "Copy or export the file again",
         ) from None
     with h5:
@@ -284,7 +302,8 @@ def read_sleap(path: PathLike, *, fps: float | None = None, video: int | None = 
             raise
         except (OSError, KeyError, RuntimeError) as exc:
             raise format_error(
-                path, f"reading the SLEAP data failed ({type(exc).__name__}: {exc}); the file may be truncated",
+                path,
+                f"reading the SLEAP data failed ({type(exc).__name__}: {exc}); the file may be truncated",
                 "Copy or export the file again",
             ) from None
     return build_dataset(

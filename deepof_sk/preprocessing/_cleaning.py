@@ -32,7 +32,12 @@ def recording_label(ds: xr.Dataset) -> str:
 
 def position_array(ds: xr.Dataset) -> np.ndarray:
     """``position`` as a float array (time, space, keypoint, individual) that the caller may modify."""
-    return np.array(ds[S.POSITION].transpose(*S.POSITION_DIMS).values, dtype=float, copy=True)
+    return np.array(position_values(ds), dtype=float, copy=True)
+
+
+def position_values(ds: xr.Dataset) -> np.ndarray:
+    """``position`` (time, space, keypoint, individual) without a copy: read it, never write to it."""
+    return np.asarray(ds[S.POSITION].transpose(*S.POSITION_DIMS).values, dtype=float)
 
 
 def confidence_array(ds: xr.Dataset, nan_confidence: str = "ignore") -> np.ndarray:
@@ -41,16 +46,24 @@ def confidence_array(ds: xr.Dataset, nan_confidence: str = "ignore") -> np.ndarr
     return np.nan_to_num(conf, nan=0.0) if nan_confidence == "zero" else conf
 
 
+def masked_position(position: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """A new position array with every coordinate of the points in ``mask`` (time, keypoint, individual) NaN."""
+    return np.where(mask[:, None], np.nan, position)
+
+
 def with_position(ds: xr.Dataset, values: np.ndarray) -> xr.Dataset:
     """A new dataset equal to ``ds`` with ``position`` replaced (attrs of the variable kept)."""
     out = ds.copy()
-    out[S.POSITION] = ds[S.POSITION].transpose(*S.POSITION_DIMS).copy(data=values)
+    out[S.POSITION] = ds[S.POSITION].transpose(*S.POSITION_DIMS).copy(deep=False, data=values)
     return out
 
 
 def warn_empty_individuals(ds: xr.Dataset, position: np.ndarray, where: str) -> np.ndarray:
     """Warn (MissingDataWarning) about individuals without one valid point; return a bool mask over individuals."""
-    empty = np.isnan(position).all(axis=(0, 1, 2))
+    n_ind = position.shape[3]
+    head = position[: min(64, position.shape[0])]
+    empty = np.array([not np.isfinite(head[..., i]).any() and not np.isfinite(position[..., i]).any()
+                      for i in range(n_ind)], dtype=bool)  # the short head settles the usual case at once
     if empty.any():
         names = [str(n) for n in np.asarray(ds[S.INDIVIDUAL].values)[empty]]
         warnings.warn(
@@ -126,7 +139,8 @@ class ConfidenceFilter(BasePosesTransformer):
     >>> from deepof_sk.datasets import make_synthetic_poses
     >>> ds, truth = make_synthetic_poses(200, dropout_rate=0.05, random_state=0, return_truth=True)
     >>> out = ConfidenceFilter(threshold=0.6).fit_transform(ds)
-    >>> bool(out.position.isnull().any("space").values.squeeze().__eq__(truth.dropout_mask.squeeze()).all())
+    >>> masked = out.position.isnull().any("space").values  # (time, keypoint, individual)
+    >>> bool((masked == truth.dropout_mask).all())
     True
     """
 
@@ -145,35 +159,78 @@ class ConfidenceFilter(BasePosesTransformer):
 
     def _transform_recording(self, ds):
         where = type(self).__name__
-        pos = position_array(ds)
+        pos = position_values(ds)
         warn_empty_individuals(ds, pos, where)
         low = confidence_array(ds, self.nan_confidence) < self.threshold  # NaN < t is False: kept
-        newly = low & _valid_points(pos)
-        pos[np.broadcast_to(low[:, None], pos.shape)] = np.nan
-        warn_masked_fraction(ds, newly, self.warn_fraction, where,
+        warn_masked_fraction(ds, low & _valid_points(pos), self.warn_fraction, where,
                              f"Lower `threshold` (now {self.threshold}) or retrain the tracker.")
-        return with_position(ds, pos)
+        return with_position(ds, masked_position(pos, low))
 
 
 # -- OutlierFilter -------------------------------------------------------------------------------------------------
-def _moving_reference(values: np.ndarray, n: int, reference: str, edge_mode: str) -> np.ndarray:
-    """Centred moving mean/median along axis 0 of a 2-D array, ignoring NaN.
+def _edge_lines(block: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Least-squares line through the valid entries of ``block`` (C, n), per row, evaluated at ``at``: (C, len(at))."""
+    n = block.shape[1]
+    w = np.isfinite(block)
+    t = np.arange(n, dtype=float)[None, :]
+    count = w.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t_mean = (w * t).sum(axis=1, keepdims=True) / count
+        x_mean = np.where(w, block, 0.0).sum(axis=1, keepdims=True) / count
+        dt = np.where(w, t - t_mean, 0.0)
+        sxx = (dt**2).sum(axis=1, keepdims=True)
+        slope = np.where(sxx > 0, (dt * np.where(w, block - x_mean, 0.0)).sum(axis=1, keepdims=True) / sxx, 0.0)
+    return x_mean + slope * (np.asarray(at, dtype=float)[None, :] - t_mean)
 
-    ``edge_mode="shrink"``: the window is truncated at the recording's ends; ``"zeros"``: frames outside the
-    recording count as zeros (numpy's ``convolve(..., mode="same")``, DeepOF's choice).
+
+def _moving_reference(values: np.ndarray, n: int, reference: str, edge_mode: str) -> np.ndarray:
+    """Centred moving mean/median along the last axis of a (columns, time) array, ignoring NaN.
+
+    ``edge_mode="interp"``: the first/last ``n // 2`` frames, where the window does not fit, take the value of a
+    straight line fitted to the first/last ``n`` frames (a centred moving mean is that line's value at the centre,
+    so the two agree; a truncated window would be off-centre and turn the animal's velocity into a residual).
+    ``"zeros"``: frames outside the recording count as zeros (numpy's ``convolve(..., mode="same")``, DeepOF).
     """
     half = n // 2
+    T = values.shape[1]
+    valid = np.isfinite(values)
+    complete = bool(valid.all())
     if reference == "mean":
-        valid = np.isfinite(values)
-        total = uniform_filter1d(np.where(valid, values, 0.0), n, axis=0, mode="constant", cval=0.0)
-        count = uniform_filter1d(valid.astype(float), n, axis=0, mode="constant",
-                                 cval=1.0 if edge_mode == "zeros" else 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(count > 1e-9, total / count, np.nan)
-    pad_value = 0.0 if edge_mode == "zeros" else np.nan
-    padded = np.pad(values, [(half, half)] + [(0, 0)] * (values.ndim - 1), constant_values=pad_value)
-    med = pd.DataFrame(padded).rolling(n, center=True, min_periods=1).median().to_numpy()
-    return med[half: half + values.shape[0]]
+        if complete:  # the common case: one pass of a running mean
+            ref = uniform_filter1d(values, n, axis=1, mode="constant", cval=0.0)
+            if edge_mode != "zeros":
+                ref[:, :half] = np.nan  # replaced below
+                ref[:, T - half:] = np.nan
+        else:
+            ref = uniform_filter1d(np.where(valid, values, 0.0), n, axis=1, mode="constant", cval=0.0)
+            count = uniform_filter1d(valid.astype(float), n, axis=1, mode="constant",
+                                     cval=1.0 if edge_mode == "zeros" else 0.0)
+            count[count < 1e-9] = np.nan  # a window without a valid frame
+            ref /= count
+    else:
+        pad_value = 0.0 if edge_mode == "zeros" else np.nan
+        padded = np.pad(values, [(0, 0), (half, half)], constant_values=pad_value)
+        ref = pd.DataFrame(padded.T).rolling(n, center=True, min_periods=1).median().to_numpy()
+        ref = np.ascontiguousarray(ref[half: half + T].T)
+    if edge_mode == "interp" and half > 0 and T >= n:
+        ref[:, :half] = _edge_lines(values[:, :n], np.arange(half))
+        ref[:, T - half:] = _edge_lines(values[:, T - n:], np.arange(n - half, n))
+    return ref
+
+
+def _row_stats(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation (ddof 0) of each row, ignoring NaN; NaN for rows without a value."""
+    valid = np.isfinite(a)
+    if valid.all():
+        return a.mean(axis=1), a.std(axis=1)
+    count = valid.sum(axis=1)
+    z = np.where(valid, a, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = z.sum(axis=1) / count
+        z -= mean[:, None]
+        z[~valid] = 0.0
+        var = np.einsum("ij,ij->i", z, z) / count
+    return mean, np.sqrt(var)
 
 
 class OutlierFilter(BasePosesTransformer):
@@ -199,8 +256,10 @@ class OutlierFilter(BasePosesTransformer):
     reference : {"mean", "median"}, default "mean"
         Moving statistic the residuals are taken from. ``"mean"`` is DeepOF's rule; ``"median"`` is robust: the
         neighbours of a large spike are not pulled off and stay unmasked.
-    edge_mode : {"shrink", "zeros"}, default "shrink"
-        How the moving window treats the recording's ends. ``"shrink"`` truncates it. ``"zeros"`` reproduces
+    edge_mode : {"interp", "zeros"}, default "interp"
+        How the moving window treats the first/last ``window // 2`` frames, where it does not fit. ``"interp"``
+        uses a straight line fitted to the first/last ``window`` frames (what the centred mean is in the middle of
+        a track), so an animal's steady motion does not look like an outlier at the ends. ``"zeros"`` reproduces
         DeepOF, whose ``np.convolve(..., mode="same")`` pads with zeros: the first and last ``window // 2`` frames
         then have huge residuals and are always masked (DeepOF's imputation later fills them with the nearest
         valid value).
@@ -235,6 +294,12 @@ class OutlierFilter(BasePosesTransformer):
     deviation leave out ``window`` frames at each end of the recording (when it is long enough). The mask of a
     point covers all its coordinates.
 
+    The speed rule targets single-frame glitches: a jump that lasts several frames has a fast entry and a fast exit
+    but no single frame with both, so it is not flagged (the residual rule, with a wide enough ``window``, is).
+
+    The threshold never goes below ``1e-9`` times the largest coordinate of the track, so that the round-off residuals
+    of noise-free (synthetic) tracks are not called outliers; real tracking noise is many orders above it.
+
     NaN handling: NaN positions stay NaN and are skipped by the moving statistic (the window averages the valid
     frames it holds), so a point next to a gap is still tested; DeepOF instead lets a NaN spread over the window
     and never tests those neighbours. With ``method="speed"`` speeds are measured to the nearest valid frames on
@@ -257,7 +322,7 @@ class OutlierFilter(BasePosesTransformer):
         "n_std": [Interval(Real, 0, None, closed="left")],
         "combine": [StrOptions({"any", "all"})],
         "reference": [StrOptions({"mean", "median"})],
-        "edge_mode": [StrOptions({"shrink", "zeros"})],
+        "edge_mode": [StrOptions({"interp", "zeros"})],
         "likelihood_tol": [Interval(Real, None, None, closed="neither"), None],
         "max_speed": [Interval(Real, 0, None, closed="neither"), None],
         "speed_unit": [StrOptions({"per_second", "per_frame"})],
@@ -267,7 +332,7 @@ class OutlierFilter(BasePosesTransformer):
     }
 
     def __init__(self, *, method="deepof", window=5, window_unit="frames", n_std=3.0, combine="any",
-                 reference="mean", edge_mode="shrink", likelihood_tol=None, max_speed=None,
+                 reference="mean", edge_mode="interp", likelihood_tol=None, max_speed=None,
                  speed_unit="per_second", nan_confidence="ignore", warn_fraction=0.3, n_jobs=None):
         self.method = method
         self.window = window
@@ -293,65 +358,89 @@ class OutlierFilter(BasePosesTransformer):
     def _residual_mask(self, pos: np.ndarray, ds: xr.Dataset) -> np.ndarray:
         where = type(self).__name__
         n = window_in_frames(self.window, self.window_unit, ds, where=where, odd=True)
-        T = pos.shape[0]
-        flat = pos.reshape(T, -1)
-        resid = flat - _moving_reference(flat, n, self.reference, self.edge_mode)
-        core = resid[n:T - n] if T > 2 * n + 1 else resid
+        T, n_space = pos.shape[:2]
+        flat = pos.reshape(T, n_space, -1)  # (time, space, keypoint x individual)
+        n_tracks = flat.shape[2]
+        flagged = np.zeros((n_tracks, T), dtype=bool)
+        # tracks in blocks of ~2 million values: the temporaries stay small however long the recording
+        step = max(1, (1 << 21) // max(T * n_space, 1))
+        for lo in range(0, n_tracks, step):
+            block = np.ascontiguousarray(flat[:, :, lo:lo + step].transpose(2, 1, 0)).reshape(-1, T)
+            beyond = self._beyond(block, n).reshape(-1, n_space, T)
+            flagged[lo:lo + step] = beyond.any(axis=1) if self.combine == "any" else beyond.all(axis=1)
+        return flagged.T.reshape(T, *pos.shape[2:])
+
+    def _beyond(self, cols: np.ndarray, n: int) -> np.ndarray:
+        """(rows, time) bool: where the residual of each row (one coordinate of one track) passes its limit."""
+        T = cols.shape[1]
+        resid = cols - _moving_reference(cols, n, self.reference, self.edge_mode)
+        mean, std = _row_stats(resid[:, n:T - n] if T > 2 * n + 1 else resid)
+        limit = mean + self.n_std * std  # all-NaN rows: NaN, nothing flagged
+        # floor far below any real tracking noise: on noise-free tracks the residuals are pure round-off
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: thresholds NaN, nothing flagged
-            limit = np.nanmean(core, axis=0) + self.n_std * np.nanstd(core, axis=0)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            scale = np.fmax(np.nanmax(np.abs(cols), axis=1), 1.0)
+        limit = np.fmax(limit, 1e-9 * scale)
+        np.abs(resid, out=resid)
         with np.errstate(invalid="ignore"):
-            beyond = (np.abs(resid) > limit).reshape(pos.shape)
-        return beyond.any(axis=1) if self.combine == "any" else beyond.all(axis=1)
+            return resid > limit[:, None]
 
     def _speed_mask(self, pos: np.ndarray, ds: xr.Dataset) -> np.ndarray:
         frames_per_unit = 1.0
         if self.speed_unit == "per_second":
             frames_per_unit = get_fps(ds, where=f"{type(self).__name__} (speed_unit='per_second')")
-        T = pos.shape[0]
-        valid = _valid_points(pos)  # (T, K, I)
-        shape = valid.shape
-        v = valid.reshape(T, -1)
-        p = pos.reshape(T, pos.shape[1], -1)  # (T, S, C)
-        t = np.arange(T)[:, None]
-        # nearest valid frame strictly before / after each frame (-1 / T when none)
-        last = np.maximum.accumulate(np.where(v, t, -1), axis=0)
-        prev = np.vstack([np.full((1, v.shape[1]), -1), last[:-1]])
-        first = np.minimum.accumulate(np.where(v, t, T)[::-1], axis=0)[::-1]
-        nxt = np.vstack([first[1:], np.full((1, v.shape[1]), T)])
-        nxt2 = np.take_along_axis(np.vstack([nxt, np.full((1, v.shape[1]), T)]), np.clip(nxt, 0, T), axis=0)
-        prev2 = np.take_along_axis(np.vstack([prev, np.full((1, v.shape[1]), -1)]), np.where(prev < 0, T, prev),
-                                   axis=0)
-        # the two reference neighbours: previous and next; one-sided at the ends of a track
+        T, n_space = pos.shape[:2]
+        p = np.ascontiguousarray(pos.reshape(T, n_space, -1).transpose(1, 2, 0))  # (space, track, time)
+        v = np.isfinite(p).all(axis=0)  # (track, time)
+        C = v.shape[0]
+        t = np.arange(T, dtype=np.int32)[None, :]
+        # nearest valid frame strictly before / after each frame (-1 / T when none), and the one beyond it
+        last = np.maximum.accumulate(np.where(v, t, np.int32(-1)), axis=1)
+        prev = np.concatenate([np.full((C, 1), -1, np.int32), last[:, :-1]], axis=1)
+        first = np.minimum.accumulate(np.where(v, t, np.int32(T))[:, ::-1], axis=1)[:, ::-1]
+        nxt = np.concatenate([first[:, 1:], np.full((C, 1), T, np.int32)], axis=1)
+        prev2 = np.take_along_axis(np.concatenate([prev, np.full((C, 1), -1, np.int32)], axis=1),
+                                   np.where(prev < 0, T, prev), axis=1)
+        nxt2 = np.take_along_axis(np.concatenate([nxt, np.full((C, 1), T, np.int32)], axis=1),
+                                  np.minimum(nxt, T), axis=1)
+        # the two reference neighbours: previous and next; the two nearest on one side at the ends of a track
         a = np.where(prev >= 0, prev, nxt)
         b = np.where(prev < 0, nxt2, np.where(nxt < T, nxt, prev2))
-        cols = np.arange(v.shape[1])[None, :]
 
-        def speed(ref):
-            ok = (ref >= 0) & (ref < T)
+        def too_fast(ref):
             r = np.clip(ref, 0, T - 1)
-            disp = np.sqrt(((p - p[r, :, cols].transpose(0, 2, 1)) ** 2).sum(axis=1))
+            d2 = np.zeros(v.shape)
+            for k in range(n_space):
+                d2 += (p[k] - np.take_along_axis(p[k], r, axis=1)) ** 2
             with np.errstate(invalid="ignore", divide="ignore"):
-                return np.where(ok, disp / np.abs(r - t) * frames_per_unit, np.nan)
+                speed = np.sqrt(d2) / np.abs(r - t) * frames_per_unit
+            return (ref >= 0) & (ref < T) & (speed > self.max_speed)
 
-        with np.errstate(invalid="ignore"):
-            flagged = v & (speed(a) > self.max_speed) & (speed(b) > self.max_speed)
-        return flagged.reshape(shape)
+        flagged = v & too_fast(a) & too_fast(b)
+        return flagged.reshape(*pos.shape[2:], T).transpose(2, 0, 1)
 
     def _transform_recording(self, ds):
         where = type(self).__name__
-        pos = position_array(ds)
+        pos = position_values(ds)
         warn_empty_individuals(ds, pos, where)
         valid = _valid_points(pos)
         mask = self._residual_mask(pos, ds) if self.method == "deepof" else self._speed_mask(pos, ds)
         if self.likelihood_tol is not None:
             mask |= confidence_array(ds, self.nan_confidence) < self.likelihood_tol
-        pos[np.broadcast_to(mask[:, None], pos.shape)] = np.nan
         hint = ("Raise `n_std` or `window`" if self.method == "deepof" else "Raise `max_speed`") + (
             f" or lower `likelihood_tol` (now {self.likelihood_tol})" if self.likelihood_tol is not None else ""
         ) + "; a keypoint this noisy may be better dropped."
         warn_masked_fraction(ds, mask & valid, self.warn_fraction, where, hint)
-        return with_position(ds, pos)
+        return with_position(ds, masked_position(pos, mask))
+
+
+def _nanmedian_last(a: np.ndarray) -> np.ndarray:
+    """Median over the last (short) axis ignoring NaN, by one sort (NaN sort last); NaN where all are NaN."""
+    srt = np.sort(a, axis=-1)
+    n = np.isfinite(a).sum(axis=-1, keepdims=True)
+    lo = np.take_along_axis(srt, np.maximum((n - 1) // 2, 0), axis=-1)
+    hi = np.take_along_axis(srt, np.maximum(n // 2, 0), axis=-1)
+    return np.where(n > 0, (lo + hi) / 2, np.nan)[..., 0]
 
 
 # -- PresenceMasker ------------------------------------------------------------------------------------------------
@@ -415,14 +504,10 @@ class PresenceMasker(BasePosesTransformer):
 
     def _transform_recording(self, ds):
         where = type(self).__name__
-        pos = position_array(ds)
+        pos = position_values(ds)
         empty = warn_empty_individuals(ds, pos, where)
-        conf = confidence_array(ds, self.nan_confidence)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # frames without any score: median NaN
-            median = np.nanmedian(conf, axis=1)  # (T, I)
+        median = _nanmedian_last(confidence_array(ds, self.nan_confidence).transpose(0, 2, 1))  # (T, I)
         absent = median <= self.threshold  # NaN median (no score at all) compares False: kept
-        pos[np.broadcast_to(absent[:, None, None, :], pos.shape)] = np.nan
         frac = absent.mean(axis=0)
         bad = (frac > self.warn_fraction) & ~empty if self.warn_fraction is not None else np.zeros_like(empty)
         if bad.any():
@@ -435,4 +520,4 @@ class PresenceMasker(BasePosesTransformer):
                 MissingDataWarning,
                 stacklevel=2,
             )
-        return with_position(ds, pos)
+        return with_position(ds, np.where(absent[:, None, None, :], np.nan, pos))

@@ -15,89 +15,88 @@ from ..utils._params import selected_variables
 from ..validation import get_fps
 from ._cleaning import warn_empty_individuals
 
-__all__ = ["Interpolator", "find_gaps"]
+__all__ = ["Interpolator", "find_nan_runs"]
 
 
-def find_gaps(missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest valid frame at or before / at or after every frame, for each column of a 2-D mask, vectorised.
+def find_nan_runs(missing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of consecutive missing values along the last axis of a 2-D mask, vectorised.
 
     Parameters
     ----------
-    missing : ndarray of bool, shape (n_frames, n_columns)
-        True where a value is missing.
+    missing : ndarray of bool, shape (n_columns, n_frames)
+        True where a value is missing; each row is one track.
 
     Returns
     -------
-    prev, nxt : ndarray of int, shape (n_frames, n_columns)
-        Index of the last valid frame ``<= t`` (-1 when none) and of the first valid frame ``>= t`` (``n_frames``
-        when none). For a missing frame inside a gap, the gap runs from ``prev + 1`` to ``nxt - 1`` and its length
-        is ``nxt - prev - 1``; no Python loop over frames or gaps is involved.
+    column, start, stop : ndarray of int, shape (n_runs,)
+        Row of each run and its frame span ``start:stop`` (stop exclusive), in row-major order. A run with
+        ``start == 0`` is at the beginning of the track and one with ``stop == n_frames`` at its end; otherwise it
+        is a gap bounded by valid frames ``start - 1`` and ``stop``.
+
+    Notes
+    -----
+    One pass over the mask to find the missing entries, then O(number of missing values): the run boundaries come
+    from the differences of their flat indices, with no Python loop over frames, gaps or tracks.
     """
-    n = missing.shape[0]
-    dtype = np.int32 if n < 2**31 - 1 else np.int64
-    t = np.arange(n, dtype=dtype)[:, None]
-    prev = np.where(missing, dtype(-1), t)
-    np.maximum.accumulate(prev, axis=0, out=prev)
-    nxt = np.where(missing, dtype(n), t)[::-1]
-    nxt = np.minimum.accumulate(nxt, axis=0)[::-1]
-    return prev, nxt
+    n = missing.shape[1]
+    idx = np.flatnonzero(missing)
+    if idx.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    cut = np.flatnonzero((np.diff(idx) != 1) | (idx[1:] % n == 0))  # a new run: a jump, or a new track
+    first = np.concatenate([idx[:1], idx[cut + 1]])
+    last = np.concatenate([idx[cut], idx[-1:]])
+    column, start = np.divmod(first, n)
+    return column, start, start + (last - first) + 1
 
 
-def _fillable(missing, prev, nxt, max_gap, gap_policy, fill_edges):
-    """Which missing values the policy allows to fill, and which of them lie inside a gap (not at an end)."""
-    n = missing.shape[0]
-    t = np.arange(n)[:, None]
-    has_prev, has_next = prev >= 0, nxt < n
-    interior = missing & has_prev & has_next
-    leading = missing & ~has_prev & has_next
-    trailing = missing & has_prev & ~has_next
-    limit = np.inf if max_gap is None else max_gap
-    if gap_policy == "whole":
-        ok_inner = (nxt - prev - 1) <= limit
-        ok_lead = nxt <= limit  # the leading run holds frames 0 .. nxt - 1
-        ok_trail = (n - 1 - prev) <= limit
-    else:  # "ends": up to max_gap frames from each side of every gap (pandas' limit_direction="both")
-        ok_inner = np.minimum(t - prev, nxt - t) <= limit
-        ok_lead = (nxt - t) <= limit
-        ok_trail = (t - prev) <= limit
-    inner = interior & ok_inner
-    fill = inner.copy()
-    if fill_edges:
-        fill |= (leading & ok_lead) | (trailing & ok_trail)
-    return fill, inner
+def expand_runs(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every entry of every run: the index of its run and its frame (vectorised ``np.repeat``)."""
+    length = stop - start
+    run = np.repeat(np.arange(start.size), length)
+    offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    return run, start[run] + offset
 
 
-def _interpolate_columns(values, method, max_gap, gap_policy, fill_edges):
-    """Fill the allowed NaNs of a 2-D array (time, columns); returns a new array."""
-    missing = np.isnan(values)
-    out = values.copy()
-    if not missing.any():
-        return out
-    prev, nxt = find_gaps(missing)
-    fill, inner = _fillable(missing, prev, nxt, max_gap, gap_policy, fill_edges)
-    if not fill.any():
-        return out
-    rows, cols = np.nonzero(fill)
-    p, q = prev[rows, cols], nxt[rows, cols]
+def _interpolate_tracks(values, method, max_gap, gap_policy, fill_edges):
+    """Fill the allowed NaNs of a (time, columns) array; returns a new array (or ``values`` if nothing to do)."""
     n = values.shape[0]
-    vp = values[np.clip(p, 0, n - 1), cols]
-    vq = values[np.clip(q, 0, n - 1), cols]
-    # ends of the recording: the nearest valid value (never extrapolated)
-    filled = np.where(p < 0, vq, vp)
-    gap = (p >= 0) & (q < n)
-    if method != "nearest":  # linear; also the fallback of cubic/pchip on tracks with fewer than 3 valid frames
-        w = np.where(gap, (rows - p) / np.maximum(q - p, 1), 0.0)
-        filled = np.where(gap, vp + w * (vq - vp), filled)
-    else:  # nearest; ties go to the earlier frame
-        filled = np.where(gap & (q - rows < rows - p), vq, filled)
-    out[rows, cols] = filled
+    missing = np.ascontiguousarray(np.isnan(values).T)  # (columns, time): only the boolean mask is transposed
+    column, start, stop = find_nan_runs(missing)
+    if column.size == 0:
+        return values
+    limit = np.inf if max_gap is None else max_gap
+    length = stop - start
+    inner = (start > 0) & (stop < n)
+    edge = ~inner & (length < n) & fill_edges  # an all-NaN track has no value to copy
+    run, t = expand_runs(start, stop)
+    col, lo, hi = column[run], start[run] - 1, stop[run]  # neighbouring valid frames (-1 / n at the ends)
+    if gap_policy == "whole":
+        allowed = (inner | edge)[run] & (length[run] <= limit)
+    else:  # "ends": up to max_gap frames from each side of every gap (pandas' limit_direction="both")
+        from_lo, from_hi = t - lo, hi - t
+        reach = np.where(start[run] == 0, from_hi, np.where(stop[run] == n, from_lo, np.minimum(from_lo, from_hi)))
+        allowed = (inner | edge)[run] & (reach <= limit)
+    if not allowed.any():
+        return values
+    t, col, lo, hi, in_gap = t[allowed], col[allowed], lo[allowed], hi[allowed], inner[run][allowed]
+    v_lo = values[np.maximum(lo, 0), col]
+    v_hi = values[np.minimum(hi, n - 1), col]
+    filled = np.where(lo < 0, v_hi, v_lo)  # ends of a track: the nearest valid value, never extrapolated
+    if method == "nearest":  # ties go to the earlier frame
+        filled = np.where(in_gap & (hi - t < t - lo), v_hi, filled)
+    else:  # linear; also the fallback of cubic/pchip on tracks with fewer than 3 valid frames
+        w = (t - lo) / np.maximum(hi - lo, 1)
+        filled = np.where(in_gap, v_lo + w * (v_hi - v_lo), filled)
+    out = values.copy()
+    out[t, col] = filled
     if method in ("cubic", "pchip"):
         kind = CubicSpline if method == "cubic" else PchipInterpolator
-        for c in np.unique(np.nonzero(inner)[1]):  # loop over columns with gaps, never over frames
-            good = ~missing[:, c]
-            at = np.nonzero(inner[:, c])[0]
+        for c in np.unique(col[in_gap]):  # one interpolant per track with a gap, never a loop over frames
+            good = ~missing[c]
+            at = t[in_gap & (col == c)]
             if good.sum() >= 3:
-                out[at, c] = kind(np.nonzero(good)[0], values[good, c])(at)
+                out[at, c] = kind(np.flatnonzero(good), values[good, c])(at)
     return out
 
 
@@ -147,9 +146,9 @@ class Interpolator(BasePosesTransformer):
     :class:`~deepof_sk.exceptions.MissingDataWarning` for an individual that has no valid point at all). Each
     spatial coordinate is filled on its own.
 
-    Gap lengths come from a vectorised run-length computation (running maximum/minimum of valid-frame indices),
-    O(n_frames x n_columns); linear and nearest filling are fully vectorised; cubic and pchip fit one scipy
-    interpolant per column that has a gap. Units are unchanged.
+    Gaps come from a vectorised run-length encoding of the NaN mask (:func:`find_nan_runs`): one pass over the
+    data, then work proportional to the number of NaNs; linear and nearest filling are fully vectorised; cubic and
+    pchip fit one scipy interpolant per track that has a gap. Units are unchanged.
 
     Examples
     --------
@@ -203,8 +202,8 @@ class Interpolator(BasePosesTransformer):
             if name == S.POSITION:
                 warn_empty_individuals(ds, da.transpose(*S.POSITION_DIMS).values, where)
             axis = da.get_axis_num(S.TIME)
-            arr = np.moveaxis(np.asarray(da.values, dtype=float), axis, 0)
-            flat = arr.reshape(arr.shape[0], -1)
-            filled = _interpolate_columns(flat, self.method, max_gap, self.gap_policy, self.fill_edges)
-            out[name] = da.copy(data=np.moveaxis(filled.reshape(arr.shape), 0, axis))
+            arr = np.moveaxis(np.asarray(da.values, dtype=float), axis, 0)  # a view for canonical layouts
+            filled = _interpolate_tracks(arr.reshape(arr.shape[0], -1), self.method, max_gap, self.gap_policy,
+                                         self.fill_edges)
+            out[name] = da.copy(deep=False, data=np.moveaxis(filled.reshape(arr.shape), 0, axis))
         return out
