@@ -7,6 +7,7 @@ import xarray as xr
 
 from .. import schema as S
 from ..validation import get_fps
+from ._runs import expand_runs, find_nan_runs
 
 __all__ = ["window_in_frames", "fill_nan_linear", "selected_variables"]
 
@@ -46,34 +47,25 @@ def window_in_frames(
 def fill_nan_linear(values: np.ndarray, axis: int = 0) -> np.ndarray:
     """Linearly interpolate NaNs along ``axis`` (edges take the nearest valid value), vectorised.
 
-    Columns that are entirely NaN stay NaN. Used to let filters run over short gaps; callers restore the NaNs.
+    Columns that are entirely NaN stay NaN. Used to let filters run over gaps; callers restore the NaNs. Cost is
+    one pass over the mask plus O(number of NaNs) (run-length encoding, no Python loops).
     """
-    arr = np.moveaxis(np.asarray(values, dtype=float), axis, 0)
-    n = arr.shape[0]
-    flat = arr.reshape(n, -1)
-    mask = np.isnan(flat)
-    if not mask.any():
-        return np.array(values, dtype=float, copy=True)
-    idx = np.arange(n)[:, None]
-    # index of the last valid sample at or before each frame, and the first at or after it
-    prev = np.where(~mask, idx, -1)
-    np.maximum.accumulate(prev, axis=0, out=prev)
-    nxt = np.where(~mask, idx, n)
-    nxt = np.minimum.accumulate(nxt[::-1], axis=0)[::-1]
-    cols = np.arange(flat.shape[1])[None, :]
-    has_prev = prev >= 0
-    has_next = nxt < n
-    prev_c = np.clip(prev, 0, n - 1)
-    next_c = np.clip(nxt, 0, n - 1)
-    v_prev = flat[prev_c, cols]
-    v_next = flat[next_c, cols]
-    both = has_prev & has_next
-    span = np.where(both, nxt - prev, 1)
-    w = np.where(both & (span > 0), (idx - prev) / np.maximum(span, 1), 0.0)
-    out = np.where(has_prev & has_next, v_prev + w * (v_next - v_prev), np.where(has_prev, v_prev, v_next))
-    out = np.where(mask & ~(has_prev | has_next), np.nan, out)
-    out = np.where(mask, out, flat)
-    return np.moveaxis(out.reshape(arr.shape), 0, axis)
+    arr = np.array(np.moveaxis(np.asarray(values, dtype=float), axis, -1), dtype=float, copy=True)
+    shape = arr.shape
+    flat = arr.reshape(-1, shape[-1])  # (tracks, time), a view of the copy
+    n = shape[-1]
+    column, start, stop = find_nan_runs(np.isnan(flat))
+    if column.size:
+        keep = (stop - start) < n  # an all-NaN track has nothing to fill from
+        column, start, stop = column[keep], start[keep], stop[keep]
+        run, t = expand_runs(start, stop)
+        col, lo, hi = column[run], start[run] - 1, stop[run]
+        v_lo = flat[col, np.maximum(lo, 0)]
+        v_hi = flat[col, np.minimum(hi, n - 1)]
+        w = np.where((lo >= 0) & (hi < n), (t - lo) / np.maximum(hi - lo, 1), 0.0)
+        filled = np.where(lo < 0, v_hi, np.where(hi >= n, v_lo, v_lo + w * (v_hi - v_lo)))
+        flat[col, t] = filled
+    return np.moveaxis(flat.reshape(shape), -1, axis)
 
 
 def selected_variables(ds: xr.Dataset, variables, *, where: str) -> list[str]:
