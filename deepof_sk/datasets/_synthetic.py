@@ -93,6 +93,18 @@ def _fold(x: np.ndarray, half: float) -> np.ndarray:
     return np.where(y < 2 * half, y - half, 3 * half - y)
 
 
+def _moving_mean(x: np.ndarray, n: int) -> np.ndarray:
+    """Centred moving mean along axis 0 (window ``n`` frames, truncated at the edges), via cumulative sums."""
+    if n <= 1:
+        return x
+    half = n // 2
+    c = np.concatenate([np.zeros((1,) + x.shape[1:]), np.cumsum(x, axis=0)])
+    idx = np.arange(x.shape[0])
+    lo, hi = np.clip(idx - half, 0, x.shape[0]), np.clip(idx + half + 1, 0, x.shape[0])
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    return (c[hi] - c[lo]) / (hi - lo).reshape(shape)
+
+
 def _trajectories(scenario, n_frames, n_individuals, fps, speed, angular_speed, heading0, arena_radius, rng,
                   contact_start, contact_duration, follow_lag):
     t = np.arange(n_frames) / fps
@@ -136,19 +148,23 @@ def _trajectories(scenario, n_frames, n_individuals, fps, speed, angular_speed, 
         center_speed = np.where(moving, speed, 0.0)[:, None] * np.ones(2)
         labels["contact"] = (t >= t_meet) & (t <= t_leave)
     elif scenario in ("explore", "follow"):
-        # smooth correlated random walk folded into the square inscribed in the arena
+        # smooth correlated random walk: folded into a square, mapped onto the disc of the arena (so the animal
+        # visits the whole floor up to the wall), heading = direction of the smoothed velocity (no instant flips)
         n_paths = 1 if scenario == "follow" else n_ind
         ang_noise = rng.normal(0.0, 1.0, size=(T, n_paths)) * np.sqrt(1.0 / fps) * 1.5
         heading_free = heading0 + np.cumsum(ang_noise, axis=0)
         spd = speed * (0.6 + 0.4 * np.sin(2 * np.pi * t[:, None] / 7.0 + rng.uniform(0, 2 * np.pi, n_paths)) ** 2)
-        step = spd / fps
+        reach = arena_radius - _NOSE_Y  # the centre stays one head length from the wall
+        step = spd / fps / reach
         free = np.cumsum(np.stack([step * np.cos(heading_free), step * np.sin(heading_free)], axis=1), axis=0)
-        free += rng.uniform(-0.3, 0.3, size=(1, 2, n_paths)) * arena_radius
-        half = arena_radius / np.sqrt(2) - _NOSE_Y
-        path = _fold(free, half)
+        free += rng.uniform(-0.5, 0.5, size=(1, 2, n_paths))
+        sq = _fold(free, 1.0)
+        u, v = sq[:, 0], sq[:, 1]
+        path = np.stack([u * np.sqrt(1 - v**2 / 2), v * np.sqrt(1 - u**2 / 2)], axis=1) * reach
         vel = np.gradient(path, axis=0) * fps
-        heading_path = np.arctan2(vel[:, 1], vel[:, 0])
         speed_path = np.hypot(vel[:, 0], vel[:, 1])
+        raw = np.unwrap(np.arctan2(vel[:, 1], vel[:, 0]), axis=0)
+        heading_path = _moving_mean(raw, max(1, int(round(0.3 * fps))))  # U-turns at the wall take ~0.3 s
         if scenario == "explore":
             center, heading, center_speed = path, heading_path, speed_path
         else:
@@ -198,7 +214,7 @@ def make_synthetic_poses(
         changing at ``angular_speed`` rad/s; ``still``: no motion; ``nose_to_nose``: two animals approach each other
         at ``speed``, keep their noses 5 mm apart from ``contact_start`` for ``contact_duration`` seconds, then back
         off; ``follow``: animal k walks the path of animal 0 ``k * follow_lag`` seconds later; ``explore``: smooth
-        random walk inside the arena (realistic-looking, for benchmarks).
+        random walk over the whole arena floor, the body turning gradually (realistic-looking, for benchmarks).
     n_individuals : int, optional
         Number of animals (default 2 for the social scenarios, 1 otherwise).
     fps : float or None, default 25
