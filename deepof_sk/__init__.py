@@ -23,7 +23,24 @@ from .validation import make_poses_dataset, normalize_poses, validate_poses
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("io", "datasets", "preprocessing", "features", "supervised", "metrics", "testing", "base", "cli")
+_SUBPACKAGES = (
+    "io",
+    "datasets",
+    "preprocessing",
+    "features",
+    "annotation",
+    "supervised",
+    "clustering",
+    "explain",
+    "stats",
+    "plotting",
+    "video",
+    "metrics",
+    "quality",
+    "testing",
+    "base",
+    "cli",
+)
 
 __all__ = [
     "__version__",

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import pytest
-import xarray as xr
+# One OpenMP/BLAS thread per test process: pytest-xdist already uses every core, and oversubscribed gradient
+# boosting runs many times slower on a 2-core machine. Set before numpy/scikit-learn start their thread pools.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import xarray as xr  # noqa: E402
 
 # numbagg (pulled in by movement) JIT-compiles on the first xarray reduction, ~30 s per process; numpy is fast here.
 xr.set_options(use_numbagg=False)
