@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..supervised._framewise import _labelled
+from ..utils._labels import labelled_mask as _labelled
 
 __all__ = ["make_frame_scorer", "pool_frames"]
 

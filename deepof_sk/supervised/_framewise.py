@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import check_frame_targets
 from ..features._table import FeatureTabulator
+from ..utils._labels import labelled_mask as _labelled
 from ..validation import check_recordings
 
 __all__ = ["FramewiseEstimator"]
@@ -19,15 +20,6 @@ __all__ = ["FramewiseEstimator"]
 
 def _inner_has(method):
     return lambda self: hasattr(self.estimator, method)
-
-
-def _labelled(y: np.ndarray) -> np.ndarray:
-    """Mask of frames that carry a label (NaN / None mark unlabelled frames)."""
-    if y.dtype.kind in "fc":
-        return ~np.isnan(y)
-    if y.dtype == object:
-        return np.array([v is not None and not (isinstance(v, float) and np.isnan(v)) for v in y])
-    return np.ones(y.shape, dtype=bool)
 
 
 class FramewiseEstimator(MetaEstimatorMixin, BaseEstimator):
