@@ -1,0 +1,114 @@
+"""Whole preprocessing + feature chain (issue: preprocessing and features), against DeepOF 0.9.0's figures.
+
+Chain, per recording: ConfidenceFilter -> OutlierFilter -> Interpolator -> SavgolSmoother -> ArenaScaler ("clean"),
+then EgocentricAligner -> KinematicsExtractor (speed, acceleration, jerk) -> DistanceExtractor (skeleton +
+inter-animal) -> AngleExtractor -> AreaExtractor ("chain" = clean + these); optionally DeepOF's full rule annotation
+(DeepOFAnnotator) on the cleaned, scaled recordings.
+
+Each size runs in a fresh subprocess so the peak resident memory (ru_maxrss) is that run's alone; it includes the
+input recordings. DeepOF 0.9.0 on the same 2-core machine: about 10 s (create + get_coords) for 2 x 90,000 frames and
+40 s for 2 x 360,000, whole-run peak 2.9 and 9 GiB; rule annotation alone 16 s and 69 s.
+
+Run:  python benchmarks/bench_pipeline.py [--frames 90000 360000] [--n-jobs 1 2] [--annotate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+DEEPOF = {  # seconds and GiB measured with DeepOF 0.9.0 on this machine (issue text)
+    90_000: {"features_s": 10.0, "annotate_s": 16.0, "peak_gib": 2.9},
+    360_000: {"features_s": 40.0, "annotate_s": 69.0, "peak_gib": 9.0},
+}
+
+
+def run_one(frames: int, n_jobs: int, annotate: bool) -> dict:
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from sklearn.pipeline import make_pipeline
+
+    from deepof_sk.datasets import make_synthetic_poses
+    from deepof_sk.features import AngleExtractor, AreaExtractor, DistanceExtractor, KinematicsExtractor
+    from deepof_sk.preprocessing import (
+        ArenaScaler,
+        ConfidenceFilter,
+        EgocentricAligner,
+        Interpolator,
+        OutlierFilter,
+        SavgolSmoother,
+    )
+
+    recordings = [
+        make_synthetic_poses(frames, scenario="explore", n_individuals=2, noise=0.5, dropout_rate=0.01, n_gaps=50,
+                             n_spikes=200, px_per_mm=2.0, random_state=i)
+        for i in range(2)
+    ]
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    clean = [
+        ConfidenceFilter(threshold=0.5, n_jobs=n_jobs),
+        OutlierFilter(method="speed", max_speed=1500.0, n_jobs=n_jobs),
+        Interpolator(max_gap=5, n_jobs=n_jobs),
+        SavgolSmoother(window=5, polyorder=2, n_jobs=n_jobs),
+        ArenaScaler(px_per_mm=2.0, n_jobs=n_jobs),
+    ]
+    features = [
+        EgocentricAligner(center="Center", align="Spine_1", n_jobs=n_jobs),
+        KinematicsExtractor(order=(1, 2, 3), n_jobs=n_jobs),
+        DistanceExtractor(pairs="skeleton", inter_animal=True, n_jobs=n_jobs),
+        AngleExtractor(n_jobs=n_jobs),
+        AreaExtractor(n_jobs=n_jobs),
+    ]
+    import warnings
+
+    warnings.simplefilter("ignore")
+    t0, c0 = time.perf_counter(), time.process_time()
+    cleaned = make_pipeline(*clean).fit_transform(recordings)
+    t1 = time.perf_counter()
+    out = make_pipeline(*features).fit_transform(cleaned)
+    t2, c2 = time.perf_counter(), time.process_time()
+    result = {"frames": frames, "n_jobs": n_jobs, "clean_s": t1 - t0, "features_s": t2 - t0,
+              "features_cpu_s": c2 - c0, "n_variables": len(out[0].data_vars)}
+    if annotate:
+        from deepof_sk.annotation import DeepOFAnnotator
+
+        t3 = time.perf_counter()
+        DeepOFAnnotator(arena="auto", n_jobs=n_jobs).fit_transform(cleaned)  # rules use arena coordinates
+        result["annotate_s"] = time.perf_counter() - t3
+    result["input_gib"] = base
+    result["peak_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, nargs="+", default=[90_000, 360_000])
+    parser.add_argument("--n-jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--annotate", action="store_true", help="also time DeepOF's full rule annotation")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_one(int(args.child[0]), int(args.child[1]), args.child[2] == "1")))
+        return
+    print("2 recordings x 2 animals x 14 keypoints, synthetic 'explore' with noise, dropouts, gaps and spikes")
+    print(f"{'frames':>8} {'jobs':>4} | {'clean s':>7} {'chain s':>8} {'cpu s':>7} {'x DeepOF':>8} | {'annot s':>8} {'x DeepOF':>8}"
+          f" | {'peak GiB':>8} {'input':>6} {'DeepOF/peak':>11}")
+    for frames in args.frames:
+        for n_jobs in args.n_jobs:
+            cmd = [sys.executable, __file__, "--child", str(frames), str(n_jobs), "1" if args.annotate else "0"]
+            r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+            ref = DEEPOF.get(frames, {})
+            speed = ref.get("features_s", float("nan")) / r["features_s"]
+            ann = r.get("annotate_s", float("nan"))
+            print(f"{frames:>8} {n_jobs:>4} | {r['clean_s']:7.2f} {r['features_s']:8.2f} {r['features_cpu_s']:7.2f} {speed:8.1f} | "
+                  f"{ann:8.2f} {ref.get('annotate_s', float('nan')) / ann:8.1f} | {r['peak_gib']:8.2f} "
+                  f"{r['input_gib']:6.2f} {ref.get('peak_gib', float('nan')) / r['peak_gib']:11.1f}")
+
+
+if __name__ == "__main__":
+    main()
