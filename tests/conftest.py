@@ -8,6 +8,14 @@ import os
 # boosting runs many times slower on a 2-core machine. Set before numpy/scikit-learn start their thread pools.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+# Keras models of identical shapes are fitted many times (common checks, clustering tests): jax's persistent
+# compilation cache compiles each once per machine instead of once per fit.
+os.environ.setdefault(
+    "JAX_COMPILATION_CACHE_DIR", os.path.join(__import__("tempfile").gettempdir(), "deepof_sk_jax_cache")
+)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 
 from pathlib import Path  # noqa: E402
 

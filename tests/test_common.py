@@ -9,7 +9,8 @@ from deepof_sk.testing import POSES_CHECKS, all_estimators, make_check_recording
 
 # Parameters that keep the checks fast for expensive estimators.
 CHECK_PARAMS: dict[str, dict] = {
-    "DeepClusterer": {"epochs": 1, "window": 9, "latent_dim": 2, "n_clusters": 3, "batch_size": 64},
+    "DeepClusterer": {"encoder": "tcn", "units": 4, "epochs": 1, "pretrain_epochs": 1, "window": 9, "latent_dim": 2,
+                      "n_clusters": 3, "batch_size": 64, "random_state": 0},
     "ArenaScaler": {"px_per_mm": 2.0},
     "ROIMasker": {"rois": {"box": [[-50.0, -50.0], [50.0, -50.0], [50.0, 50.0], [-50.0, 50.0]]}},
 }

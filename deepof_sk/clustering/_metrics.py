@@ -82,7 +82,7 @@ def cluster_balance(labels, n_clusters: int) -> float:
         return 1.0
     p = cluster_occupancy(labels, n_clusters)
     p = p[p > 0]
-    return float(-(p * np.log(p)).sum() / np.log(n_clusters)) if p.size else 0.0
+    return float(max(0.0, -(p * np.log(p)).sum() / np.log(n_clusters))) if p.size else 0.0
 
 
 def n_populated_clusters(labels, n_clusters: int, min_fraction: float = 0.01) -> int:

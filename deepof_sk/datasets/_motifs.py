@@ -117,7 +117,9 @@ def make_motif_poses(
     (500, [0, 1, 2, 3])
     """
     if not 1 <= int(n_motifs) <= len(MOTIFS):
-        raise ValueError(f"make_motif_poses: `n_motifs` must be between 1 and {len(MOTIFS)}; got {n_motifs!r}.")
+        raise ValueError(
+            f"make_motif_poses: `n_motifs` must be between 1 and {len(MOTIFS)}; got {n_motifs!r}."
+        )
     if n_frames < 2:
         raise ValueError(f"make_motif_poses: `n_frames` must be >= 2; got {n_frames}.")
     rng = check_random_state(random_state)
