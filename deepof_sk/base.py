@@ -27,12 +27,15 @@ __all__ = ["BasePosesTransformer", "map_recordings", "check_frame_targets"]
 def map_recordings(func: Callable[[xr.Dataset], Any], recordings: Sequence[xr.Dataset], n_jobs: int | None = None):
     """Apply ``func`` to each recording, in parallel with joblib when ``n_jobs`` is not None/1.
 
-    Recordings are independent, so this is embarrassingly parallel. joblib's active backend is used, so
-    ``with joblib.parallel_backend("dask"):`` moves the work onto a dask cluster unchanged.
+    Recordings are independent, so this is embarrassingly parallel. By default the work runs in threads: the heavy
+    numpy kernels release the GIL and threads share the recordings instead of pickling them to worker processes
+    (benchmarks/bench_pipeline.py on 2 cores, two 90,000-frame recordings: worker processes were 4-7x slower than
+    one thread, threads on par with it while the step is dominated by GIL-holding xarray bookkeeping). joblib's active backend takes precedence, so ``with joblib.parallel_config(backend="dask"):`` moves
+    the work onto a dask cluster unchanged.
     """
     if n_jobs in (None, 1) or len(recordings) == 1:
         return [func(ds) for ds in recordings]
-    return Parallel(n_jobs=n_jobs)(delayed(func)(ds) for ds in recordings)
+    return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(func)(ds) for ds in recordings)
 
 
 class BasePosesTransformer(TransformerMixin, BaseEstimator):
