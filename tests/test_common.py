@@ -12,6 +12,7 @@ CHECK_PARAMS: dict[str, dict] = {
     "DeepClusterer": {"encoder": "tcn", "units": 4, "epochs": 1, "pretrain_epochs": 1, "window": 9, "latent_dim": 2,
                       "n_clusters": 3, "batch_size": 64, "random_state": 0},
     "ArenaScaler": {"px_per_mm": 2.0},
+    "BehaviorProfiler": {"annotator": "__activity__"},
     "ROIMasker": {"rois": {"box": [[-50.0, -50.0], [50.0, -50.0], [50.0, 50.0], [-50.0, 50.0]]}},
 }
 
@@ -23,7 +24,12 @@ RECORDINGS = make_check_recordings()
 
 
 def _instance(cls):
-    return cls(**CHECK_PARAMS.get(cls.__name__, {}))
+    params = dict(CHECK_PARAMS.get(cls.__name__, {}))
+    if params.get("annotator") == "__activity__":  # a light rule annotator to profile
+        from deepof_sk.annotation import ActivityAnnotator
+
+        params["annotator"] = ActivityAnnotator()
+    return cls(**params)
 
 
 def test_estimators_are_discovered():

@@ -225,7 +225,8 @@ nose_likelihood : float
         Minimum immobility bout, seconds (``min_immobility``).
     immobility_threshold : float, default 20
         Speed threshold of the rule-based immobility (mm/s), used without ``immobility_classifier``.
-    immobility_classifier : fitted estimator, optional
+    immobility_classifier : "freezing" or fitted estimator, optional
+        ``"freezing"``: the shipped freezing/immobility model (see :class:`ImmobilityAnnotator`).
         Frame classifier for immobility (see :class:`ImmobilityAnnotator`).
     body_length : float, optional
         Body length in mm for climb-arena; default DeepOF's estimate.
@@ -270,7 +271,7 @@ nose_likelihood : float
         "sniff_arena_tol": _NONNEG, "stationary_threshold": _NONNEG,
         "nose_likelihood": [Interval(Real, 0, 1, closed="both")], "median_window": _NONNEG,
         "follow_window": _NONNEG, "min_follow_duration": _NONNEG, "min_immobility_duration": _NONNEG,
-        "immobility_threshold": _NONNEG, "immobility_classifier": [HasMethods(["predict"]), None],
+        "immobility_threshold": _NONNEG, "immobility_classifier": [HasMethods(["predict"]), StrOptions({"freezing"}), None],
         "body_length": [Interval(Real, 0, None, closed="neither"), None], "custom_rules": [list, tuple, None],
         "extra": [dict, None], "presence_threshold": [Interval(Real, 0, 1, closed="both")],
     }

@@ -13,7 +13,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..utils._params import fill_nan_linear
 from ._base import AnnotationContext, BaseAnnotator, BehaviorInfo
@@ -233,11 +233,14 @@ class ImmobilityAnnotator(BaseAnnotator):
 
     Parameters
     ----------
-    classifier : fitted estimator with ``predict``, optional
-        A frame classifier (e.g. a :class:`~deepof_sk.supervised.FramewiseEstimator` or a Pipeline ending in
-        one) whose ``predict(ds)`` returns one truthy/falsy label per frame, shape ``(n_time,)`` (one animal) or
-        ``(n_time, n_individuals)``. Wrap it in :class:`sklearn.frozen.FrozenEstimator` so that ``clone`` (grid
-        search, cross-validation) keeps it fitted. Default: the speed rule below.
+    classifier : "freezing", fitted estimator with ``predict``, or None, default None
+        ``"freezing"`` uses the freezing/immobility model shipped with deepof_sk
+        (:func:`deepof_sk.supervised.load_freezing_model`: scale-free features on keypoint roles, trained on
+        BehaviorDEPOT's human-labelled recording). Or any frame classifier (e.g. a
+        :class:`~deepof_sk.supervised.FrameClassifier` or a Pipeline ending in one) whose ``predict(ds)`` returns
+        one truthy/falsy label per frame, shape ``(n_time,)`` (one animal) or ``(n_time, n_individuals)``; wrap it
+        in :class:`sklearn.frozen.FrozenEstimator` so that ``clone`` (grid search, cross-validation) keeps it
+        fitted. Default None: the speed rule below (the rule annotator never depends on a classifier).
     speed_threshold : float, default 20
         Rule: the median speed of the body parts AND the nose speed are below this, mm/s.
     median_window : float, default 0.5
@@ -267,7 +270,8 @@ class ImmobilityAnnotator(BaseAnnotator):
     """
 
     _parameter_constraints = {
-        **_COMMON, "classifier": [HasMethods(["predict"]), None], "speed_threshold": _POSITIVE,
+        **_COMMON, "classifier": [HasMethods(["predict"]), StrOptions({"freezing"}), None],
+        "speed_threshold": _POSITIVE,
         "median_window": _SECONDS, "min_bout_duration": _SECONDS,
     }
 
@@ -281,8 +285,16 @@ class ImmobilityAnnotator(BaseAnnotator):
         self.mask_missing = mask_missing
         self.n_jobs = n_jobs
 
+    def _classifier(self):
+        """The frame classifier to use: the given one, or the shipped freezing model for ``"freezing"``."""
+        if isinstance(self.classifier, str):
+            from ..supervised import load_freezing_model
+
+            return load_freezing_model()
+        return self.classifier
+
     def _check_params(self):
-        if self.classifier is not None:
+        if self.classifier is not None and not isinstance(self.classifier, str):
             from sklearn.exceptions import NotFittedError
             from sklearn.utils.validation import check_is_fitted
 
@@ -308,7 +320,7 @@ class ImmobilityAnnotator(BaseAnnotator):
     def _raw(self, ctx):
         n_t, n_i = ctx.n_frames, len(ctx.individuals)
         if self.classifier is not None:
-            pred = np.asarray(self.classifier.predict(ctx.ds))
+            pred = np.asarray(self._classifier().predict(ctx.ds))
             if pred.ndim == 1 and n_i == 1:
                 pred = pred[:, None]
             if pred.shape != (n_t, n_i):

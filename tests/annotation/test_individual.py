@@ -156,3 +156,22 @@ def test_immobility_classifier_hook():
     assert immobile[EDGE:-EDGE].all() and not immobile[:EDGE].any()  # median filter edges, then >= 1 s bouts
     with pytest.raises(ValueError, match="FrozenEstimator"):
         ImmobilityAnnotator(classifier=FramewiseEstimator()).fit(ds)
+
+
+def test_immobility_with_the_shipped_freezing_model_on_real_data(shared_data):
+    """ImmobilityAnnotator(classifier="freezing") runs the model shipped with deepof_sk (issue: supervised)."""
+    import scipy.io as sio
+    from sklearn.metrics import f1_score
+
+    from deepof_sk.io import read_poses
+    from deepof_sk.preprocessing import ArenaScaler
+
+    folder = shared_data / "behaviordepot"
+    ds = ArenaScaler(px_per_mm=2.3).fit_transform(read_poses(folder / "demo2_tracking.csv", fps=30))
+    out = ImmobilityAnnotator(classifier="freezing").fit_transform(ds)
+    pred = out.annotation.sel(behavior="immobility").values[:, 0] > 0
+    mat = sio.loadmat(folder / "hB_demo2_manual_annotations.mat", simplify_cells=True)
+    truth = mat["hBehavior"]["Freezing"]["Vector"].astype(bool)
+    assert f1_score(truth, pred) > 0.85
+    rule = ImmobilityAnnotator().fit_transform(ds).annotation.sel(behavior="immobility").values[:, 0] > 0
+    assert not np.array_equal(rule, pred)  # the default stays the rule, independent of the model
