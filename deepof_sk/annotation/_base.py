@@ -27,6 +27,7 @@ import xarray as xr
 
 from .. import schema as S
 from ..base import BasePosesTransformer
+from ..features._kinematics import deepof_speed
 from ..utils._params import fill_nan_linear
 from ..utils._warnings import quiet_nan_warnings
 from ..validation import get_fps
@@ -91,30 +92,6 @@ def mm_per_unit(ds: xr.Dataset, *, where: str) -> float:
         f"{unit!r} with no attrs['px_per_mm']. Scale it first (deepof_sk.preprocessing.ArenaScaler(arena_size="
         "'380 mm')) or set ds.attrs['px_per_mm'] to the pixel scale."
     )
-
-
-def deepof_speed(pos: np.ndarray, fps: float) -> np.ndarray:
-    """DeepOF's ``rolling_speed`` of positions ``(time, 2, ...)``: ``|p[t] - p[t-2]| / 2``, trailing mean over 3
-    frames, rounded to 3 decimals, times fps. Returns ``(time, ...)``; the first 4 frames are NaN.
-
-    The trailing mean is ``(d[t-2] + d[t-1] + d[t]) / 3``; pandas' rolling mean (DeepOF's) can differ from it in
-    the last bit, which changes the 3-decimal rounding only for values within one ulp of a rounding boundary.
-    """
-    n_t = pos.shape[0]
-    out = np.full((n_t,) + pos.shape[2:], np.nan)
-    if n_t > 4:
-        d = pos[2:] - pos[:-2]
-        d *= d
-        disp = d[:, 0]
-        disp += d[:, 1]
-        np.sqrt(disp, out=disp)  # 2 x DeepOF's displacement, frames 2 .. T-1
-        mean = out[4:]
-        np.add(disp[:-2], disp[1:-1], out=mean)
-        mean += disp[2:]
-        mean /= 6  # halving is exact in binary floating point, so /2 then /3 equals /6 bit for bit
-        np.round(mean, 3, out=mean)
-        mean *= float(fps)
-    return out
 
 
 def interpolate_forward(values: np.ndarray) -> np.ndarray:

@@ -48,6 +48,30 @@ def _central_difference(p: np.ndarray, order: int) -> np.ndarray:
     return out
 
 
+def deepof_speed(pos: np.ndarray, fps: float) -> np.ndarray:
+    """DeepOF's ``rolling_speed`` of positions ``(time, 2, ...)``: ``|p[t] - p[t-2]| / 2``, trailing mean over 3
+    frames, rounded to 3 decimals, times fps. Returns ``(time, ...)``; the first 4 frames are NaN.
+
+    The trailing mean is ``(d[t-2] + d[t-1] + d[t]) / 3``; pandas' rolling mean (DeepOF's) can differ from it in
+    the last bit, which changes the 3-decimal rounding only for values within one ulp of a rounding boundary.
+    """
+    n_t = pos.shape[0]
+    out = np.full((n_t,) + pos.shape[2:], np.nan)
+    if n_t > 4:
+        d = pos[2:] - pos[:-2]
+        d *= d
+        disp = d[:, 0]
+        disp += d[:, 1]
+        np.sqrt(disp, out=disp)  # 2 x DeepOF's displacement, frames 2 .. T-1
+        mean = out[4:]
+        np.add(disp[:-2], disp[1:-1], out=mean)
+        mean += disp[2:]
+        mean /= 6  # halving is exact in binary floating point, so /2 then /3 equals /6 bit for bit
+        np.round(mean, 3, out=mean)
+        mean *= float(fps)
+    return out
+
+
 def _deepof_step(values: np.ndarray, vector: bool) -> np.ndarray:
     """One application of DeepOF's rolling speed operator along axis 0 (frames).
 
@@ -55,6 +79,8 @@ def _deepof_step(values: np.ndarray, vector: bool) -> np.ndarray:
     shape (time, space, ...); absolute otherwise), then a trailing mean over 3 frames (NaN unless all 3 are
     defined), rounded to 3 decimals. The result has the shape of ``values`` without the space axis.
     """
+    if vector and values.shape[1] == 2:  # positions: the in-place numpy kernel, same bits as pandas
+        return deepof_speed(values, 1.0)
     n_t = values.shape[0]
     shape = (n_t,) + values.shape[2:] if vector else values.shape
     disp = np.full(shape, np.nan)
