@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from deepof_sk.annotation import AnnotationContext
-from deepof_sk.annotation._base import _median_above, deepof_speed, interpolate_forward, nanmedian_last
+from deepof_sk.annotation._base import _median_above, interpolate_forward, nanmedian_last
 from deepof_sk.datasets import make_synthetic_poses
+from deepof_sk.features._kinematics import deepof_speed
 
 RNG = np.random.default_rng(0)
 

@@ -69,7 +69,9 @@ def test_occupancy_enrichment_and_transitions(annotated):
     states = [np.where(ds["annotation"].sel(behavior="moving").values > 0, 1, 0) for ds in out]
     transitions = compute_transitions(states, conditions=conditions,
                                       recording_ids=[ds.attrs["recording_id"] for ds in out])
-    assert transitions is not None
+    probs = transitions.values
+    assert probs.shape[-2:] == (2, 2) and np.isfinite(probs).all()
+    np.testing.assert_allclose(probs.sum(axis=-1), 1.0)  # each row is a distribution over next states
 
 
 def test_explain_a_rule_behaviour_on_real_data(annotated):
