@@ -55,6 +55,13 @@ CLUSTER = "cluster"
 LATENT = "latent"
 WINDOW = "window"
 PAIR = "pair"
+#: Feature and annotation dims added by later steps.
+SOCIAL_PAIR = "social_pair"
+TRIPLET = "triplet"
+BODY_AREA = "body_area"
+INDIVIDUAL_PAIR = "individual_pair"
+SOCIAL_BEHAVIOR = "social_behavior"
+ROI = "roi"
 
 SPACE_2D = ("x", "y")
 SPACE_3D = ("x", "y", "z")
@@ -84,6 +91,12 @@ __all__ = [
     "LATENT",
     "WINDOW",
     "PAIR",
+    "SOCIAL_PAIR",
+    "TRIPLET",
+    "BODY_AREA",
+    "INDIVIDUAL_PAIR",
+    "SOCIAL_BEHAVIOR",
+    "ROI",
     "SPACE_2D",
     "SPACE_3D",
 ]

@@ -51,9 +51,9 @@ ANNOTATION = "annotation"
 SOCIAL_ANNOTATION = "social_annotation"
 #: Dimension of ordered animal pairs (coordinates ``actor`` and ``partner``). ``schema.PAIR`` ("pair") is taken by
 #: the within-animal keypoint pairs of the distance features, so animal pairs get their own name.
-INDIVIDUAL_PAIR = "individual_pair"
+INDIVIDUAL_PAIR = S.INDIVIDUAL_PAIR
 #: Dimension of pair behaviours (a dimension coordinate cannot be shared with individual behaviours).
-SOCIAL_BEHAVIOR = "social_behavior"
+SOCIAL_BEHAVIOR = S.SOCIAL_BEHAVIOR
 #: Name of the "binary" / "continuous" coordinate of each behaviour dimension (coordinates are dataset-wide).
 KIND_COORD = {"behavior": "behavior_kind", SOCIAL_BEHAVIOR: "social_behavior_kind"}
 

@@ -35,11 +35,11 @@ __all__ = [
 ]
 
 #: Dimension of inter-animal distances.
-SOCIAL_PAIR = "social_pair"
+SOCIAL_PAIR = S.SOCIAL_PAIR
 #: Dimension of angles (3-keypoint paths).
-TRIPLET = "triplet"
+TRIPLET = S.TRIPLET
 #: Dimension of body areas (named polygons).
-BODY_AREA = "body_area"
+BODY_AREA = S.BODY_AREA
 
 _SKELETON_TYPES = [Skeleton, str, dict, list, tuple, None]
 

@@ -23,7 +23,7 @@ from ._arena import (
 __all__ = ["ROIMasker", "attach_rois", "compute_roi_mask", "get_rois", "make_inner_roi"]
 
 #: New dimension of ROI masks.
-ROI = "roi"
+ROI = S.ROI
 #: Name of the mask variable written by :class:`ROIMasker`.
 IN_ROI = "in_roi"
 
