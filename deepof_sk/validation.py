@@ -144,10 +144,11 @@ def normalize_poses(ds: xr.Dataset) -> xr.Dataset:
         ds = ds.rename(rename)
     else:
         ds = ds.copy(deep=False)
-    if S.POSITION in ds and set(ds[S.POSITION].dims) == set(S.POSITION_DIMS):
-        ds[S.POSITION] = ds[S.POSITION].transpose(*S.POSITION_DIMS)
-    if S.CONFIDENCE in ds and set(ds[S.CONFIDENCE].dims) == set(S.CONFIDENCE_DIMS):
-        ds[S.CONFIDENCE] = ds[S.CONFIDENCE].transpose(*S.CONFIDENCE_DIMS)
+    for name, dims in ((S.POSITION, S.POSITION_DIMS), (S.CONFIDENCE, S.CONFIDENCE_DIMS)):
+        if name in ds.variables:
+            var = ds.variables[name]
+            if var.dims != tuple(dims) and set(var.dims) == set(dims):  # transposing is a no-op otherwise
+                ds[name] = var.transpose(*dims)
     attrs = dict(ds.attrs)
     attrs.setdefault(S.DS_TYPE, S.POSES_DS_TYPE)
     attrs.setdefault(S.SOURCE_SOFTWARE, None)

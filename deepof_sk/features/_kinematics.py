@@ -22,30 +22,50 @@ _MIN_FRAMES = {1: 2, 2: 3, 3: 5}
 _POWER = {1: "", 2: "^2", 3: "^3"}
 
 
-def _central_difference(p: np.ndarray, order: int) -> np.ndarray:
-    """``order``-th derivative per frame along axis 0 (frames), compact central stencils, one-sided at the edges.
+def _central_differences(p: np.ndarray, orders) -> dict[int, np.ndarray]:
+    """Derivatives of ``orders`` (1, 2, 3) per frame along axis 0 (frames): compact central stencils, one-sided at
+    the edges. Returns ``{order: array like p}``.
 
     Interior: (p[t+1] - p[t-1]) / 2; p[t+1] - 2 p[t] + p[t-1]; (p[t+2] - 2 p[t+1] + 2 p[t-1] - p[t-2]) / 2.
     Edges (1 frame each side for orders 1-2, 2 frames for order 3): forward differences at the start, backward
     at the end, of the same order (first-order accurate). Units: position unit per frame**order.
+
+    The stencils are built from successive first differences (one pass over the data each), so all three orders
+    cost about as much as one stencil evaluated term by term.
     """
-    out = np.empty_like(p)
-    if order == 1:
-        out[1:-1] = (p[2:] - p[:-2]) / 2
-        out[0] = p[1] - p[0]
-        out[-1] = p[-1] - p[-2]
-    elif order == 2:
-        out[1:-1] = p[2:] - 2 * p[1:-1] + p[:-2]
-        out[0] = out[1]
-        out[-1] = out[-2]
-    else:
-        out[2:-2] = (p[4:] - 2 * p[3:-1] + 2 * p[1:-3] - p[:-4]) / 2
-        for t in (0, 1):  # forward third differences from t
-            out[t] = p[t + 3] - 3 * p[t + 2] + 3 * p[t + 1] - p[t]
-        for t in (-1, -2):  # backward third differences ending at t
-            end = p.shape[0] + t
-            out[t] = p[end] - 3 * p[end - 1] + 3 * p[end - 2] - p[end - 3]
+    orders = set(orders)
+    out: dict[int, np.ndarray] = {}
+    d1 = np.subtract(p[1:], p[:-1])  # d1[t] = p[t+1] - p[t]
+    if 1 in orders:
+        v = np.empty_like(p)
+        np.add(d1[1:], d1[:-1], out=v[1:-1])
+        v[1:-1] *= 0.5
+        v[0] = d1[0]
+        v[-1] = d1[-1]
+        out[1] = v
+    if orders & {2, 3}:
+        a = np.empty_like(p)  # a[t] = p[t+1] - 2 p[t] + p[t-1]
+        np.subtract(d1[1:], d1[:-1], out=a[1:-1])
+        a[0] = a[1]
+        a[-1] = a[-2]
+        if 3 in orders:
+            j = np.empty_like(p)
+            np.subtract(a[3:-1], a[1:-3], out=j[2:-2])
+            j[2:-2] *= 0.5
+            for t in (0, 1):  # forward third differences from t
+                j[t] = a[t + 2] - a[t + 1]
+            for t in (-1, -2):  # backward third differences ending at t
+                end = p.shape[0] + t
+                j[t] = a[end - 1] - a[end - 2]
+            out[3] = j
+        if 2 in orders:
+            out[2] = a
     return out
+
+
+def _central_difference(p: np.ndarray, order: int) -> np.ndarray:
+    """``order``-th derivative per frame along axis 0 (frames); see :func:`_central_differences`."""
+    return _central_differences(p, (order,))[order]
 
 
 def deepof_speed(pos: np.ndarray, fps: float) -> np.ndarray:
@@ -205,24 +225,32 @@ class KinematicsExtractor(BasePosesTransformer):
         if self.method == "gradient":
             # one contiguous (time, keypoint, individual) block per spatial axis: fewer, smaller temporaries
             comps = np.ascontiguousarray(np.moveaxis(pos, 1, 0))
-            for order in self.orders_:
-                scale = rate**order
-                magnitude = None
-                with np.errstate(invalid="ignore"):
-                    for comp in comps:
-                        d = _central_difference(comp, order)
-                        d *= scale
+            orders = self.orders_ + ((1,) if self.velocity and 1 not in self.orders_ else ())
+            magnitudes: dict[int, np.ndarray] = {}
+            velocity = []
+            with np.errstate(invalid="ignore"):
+                for comp in comps:
+                    for order, d in _central_differences(comp, orders).items():
+                        if order == 1 and self.velocity:
+                            velocity.append(d * rate)
+                        if order not in self.orders_:
+                            continue
+                        d *= rate**order
                         np.multiply(d, d, out=d)
-                        magnitude = d if magnitude is None else np.add(magnitude, d, out=magnitude)
-                    np.sqrt(magnitude, out=magnitude)
+                        if order in magnitudes:
+                            magnitudes[order] += d
+                        else:
+                            magnitudes[order] = d
+            for order in self.orders_:
+                magnitude = magnitudes.pop(order)
+                np.sqrt(magnitude, out=magnitude)
                 magnitude[missing] = np.nan
                 out = assign_feature(
                     out, KINEMATIC_NAMES[order], magnitude, dims, units=f"{unit}/{t_unit}{_POWER[order]}",
                     long_name=_LONG_NAMES[order], method="central differences", where=where,
                 )
             if self.velocity:
-                vel = np.stack([_central_difference(comp, 1) for comp in comps], axis=1)
-                vel *= rate
+                vel = np.stack(velocity, axis=1)
                 vel[np.broadcast_to(missing[:, None], vel.shape)] = np.nan
                 out = assign_feature(
                     out, "velocity", vel, (S.TIME, S.SPACE, S.KEYPOINT, S.INDIVIDUAL), units=f"{unit}/{t_unit}",

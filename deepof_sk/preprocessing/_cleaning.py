@@ -99,7 +99,10 @@ def warn_masked_fraction(ds: xr.Dataset, newly_masked: np.ndarray, warn_fraction
 
 def _valid_points(position: np.ndarray) -> np.ndarray:
     """(time, keypoint, individual): True where every spatial coordinate is finite."""
-    return np.isfinite(position).all(axis=1)
+    valid = np.isfinite(position[:, 0])
+    for s in range(1, position.shape[1]):  # per axis: same-shape operands, long inner loops
+        valid &= np.isfinite(position[:, s])
+    return valid
 
 
 # -- ConfidenceFilter ----------------------------------------------------------------------------------------------
@@ -389,35 +392,7 @@ class OutlierFilter(BasePosesTransformer):
         frames_per_unit = 1.0
         if self.speed_unit == "per_second":
             frames_per_unit = get_fps(ds, where=f"{type(self).__name__} (speed_unit='per_second')")
-        T, n_space = pos.shape[:2]
-        p = np.ascontiguousarray(pos.reshape(T, n_space, -1).transpose(1, 2, 0))  # (space, track, time)
-        v = np.isfinite(p).all(axis=0)  # (track, time)
-        C = v.shape[0]
-        t = np.arange(T, dtype=np.int32)[None, :]
-        # nearest valid frame strictly before / after each frame (-1 / T when none), and the one beyond it
-        last = np.maximum.accumulate(np.where(v, t, np.int32(-1)), axis=1)
-        prev = np.concatenate([np.full((C, 1), -1, np.int32), last[:, :-1]], axis=1)
-        first = np.minimum.accumulate(np.where(v, t, np.int32(T))[:, ::-1], axis=1)[:, ::-1]
-        nxt = np.concatenate([first[:, 1:], np.full((C, 1), T, np.int32)], axis=1)
-        prev2 = np.take_along_axis(np.concatenate([prev, np.full((C, 1), -1, np.int32)], axis=1),
-                                   np.where(prev < 0, T, prev), axis=1)
-        nxt2 = np.take_along_axis(np.concatenate([nxt, np.full((C, 1), T, np.int32)], axis=1),
-                                  np.minimum(nxt, T), axis=1)
-        # the two reference neighbours: previous and next; the two nearest on one side at the ends of a track
-        a = np.where(prev >= 0, prev, nxt)
-        b = np.where(prev < 0, nxt2, np.where(nxt < T, nxt, prev2))
-
-        def too_fast(ref):
-            r = np.clip(ref, 0, T - 1)
-            d2 = np.zeros(v.shape)
-            for k in range(n_space):
-                d2 += (p[k] - np.take_along_axis(p[k], r, axis=1)) ** 2
-            with np.errstate(invalid="ignore", divide="ignore"):
-                speed = np.sqrt(d2) / np.abs(r - t) * frames_per_unit
-            return (ref >= 0) & (ref < T) & (speed > self.max_speed)
-
-        flagged = v & too_fast(a) & too_fast(b)
-        return flagged.reshape(*pos.shape[2:], T).transpose(2, 0, 1)
+        return _jump_mask(pos, float(self.max_speed), float(frames_per_unit))
 
     def _transform_recording(self, ds):
         where = type(self).__name__
@@ -432,6 +407,63 @@ class OutlierFilter(BasePosesTransformer):
         ) + "; a keypoint this noisy may be better dropped."
         warn_masked_fraction(ds, mask & valid, self.warn_fraction, where, hint)
         return with_position(ds, masked_position(pos, mask))
+
+
+def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.ndarray:
+    """The speed rule of :class:`OutlierFilter` on positions ``(time, space, ...)``; returns ``(time, ...)`` bool.
+
+    A valid point is flagged when its speed to both reference neighbours exceeds ``max_speed``. The references
+    are the nearest valid points before and after it; at the ends of a track, where one side has none, the two
+    nearest valid points on the other side. Speed is distance / frame gap * ``frames_per_unit``.
+
+    Most points have valid direct neighbours, so the rule is first evaluated with slices (frame t-1 and t+1);
+    only the points next to a gap or at a track end are then re-evaluated with gathered references.
+    """
+    T, n_space = pos.shape[:2]
+    p = pos.reshape(T, n_space, -1)  # (time, space, track), a view in the schema's layout
+    C = p.shape[2]
+    v = np.isfinite(p).all(axis=1)  # (time, track)
+    flagged = np.zeros((T, C), dtype=bool)
+    if T < 2:
+        return flagged.reshape(T, *pos.shape[2:])
+    step = np.zeros((T - 1, C))  # distance between consecutive frames (NaN next to an invalid point)
+    for k in range(n_space):
+        d = np.subtract(p[1:, k], p[:-1, k])
+        np.multiply(d, d, out=d)
+        step += d
+    np.sqrt(step, out=step)
+    step *= frames_per_unit
+    with np.errstate(invalid="ignore"):
+        fast = step > max_speed
+    np.logical_and(fast[:-1], fast[1:], out=flagged[1:-1])  # both direct neighbours valid and too far
+    # points whose direct neighbours are not both valid (or at a track end): exact rule on gathered neighbours
+    both = np.zeros((T, C), dtype=bool)
+    np.logical_and(v[:-2], v[2:], out=both[1:-1])
+    np.logical_not(both, out=both)
+    both &= v
+    frames, tracks = np.nonzero(both)
+    if frames.size:
+        t = np.arange(T)[:, None]
+        last = np.maximum.accumulate(np.where(v, t, -1), axis=0)  # last valid frame <= t
+        first = np.minimum.accumulate(np.where(v, t, T)[::-1], axis=0)[::-1]  # first valid frame >= t
+        prev = np.where(frames > 0, last[np.maximum(frames - 1, 0), tracks], -1)
+        nxt = np.where(frames < T - 1, first[np.minimum(frames + 1, T - 1), tracks], T)
+        prev2 = np.where(prev > 0, last[np.maximum(prev - 1, 0), tracks], -1)
+        nxt2 = np.where(nxt < T - 1, first[np.minimum(nxt + 1, T - 1), tracks], T)
+        a = np.where(prev >= 0, prev, nxt)
+        b = np.where(prev < 0, nxt2, np.where(nxt < T, nxt, prev2))
+        here = p[frames, :, tracks]  # (n, space)
+
+        def too_fast(ref):
+            ok = (ref >= 0) & (ref < T)
+            diff = here - p[np.clip(ref, 0, T - 1), :, tracks]
+            d2 = np.einsum("ij,ij->i", diff, diff)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                speed = np.sqrt(d2) / np.abs(ref - frames) * frames_per_unit
+            return ok & (speed > max_speed)
+
+        flagged[frames, tracks] = too_fast(a) & too_fast(b)
+    return flagged.reshape(T, *pos.shape[2:])
 
 
 def _nanmedian_last(a: np.ndarray) -> np.ndarray:

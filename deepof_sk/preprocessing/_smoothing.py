@@ -114,8 +114,12 @@ class _TimeFilter(BasePosesTransformer):
         for name in selected_variables(ds, self.variables, where=where):
             da = ds[name]
             arr = np.moveaxis(da.values, da.get_axis_num(S.TIME), 0)
-            filtered = np.array(self._filter(arr, n), dtype=float, copy=True)
-            filtered[np.isnan(arr)] = np.nan  # smoothing never invents data at missing points
+            filtered = self._filter(arr, n)
+            if filtered.dtype != np.float64 or not filtered.flags.writeable or np.shares_memory(filtered, arr):
+                filtered = np.array(filtered, dtype=float, copy=True)
+            missing = np.isnan(arr)
+            if missing.any():
+                filtered[missing] = np.nan  # smoothing never invents data at missing points
             out[name] = da.copy(data=np.moveaxis(filtered, 0, da.get_axis_num(S.TIME)))
         return out
 

@@ -50,22 +50,25 @@ def fill_nan_linear(values: np.ndarray, axis: int = 0) -> np.ndarray:
     Columns that are entirely NaN stay NaN. Used to let filters run over gaps; callers restore the NaNs. Cost is
     one pass over the mask plus O(number of NaNs) (run-length encoding, no Python loops).
     """
-    arr = np.array(np.moveaxis(np.asarray(values, dtype=float), axis, -1), dtype=float, copy=True)
+    arr = np.array(np.moveaxis(np.asarray(values, dtype=float), axis, 0), dtype=float, order="C", copy=True)
     shape = arr.shape
-    flat = arr.reshape(-1, shape[-1])  # (tracks, time), a view of the copy
-    n = shape[-1]
-    column, start, stop = find_nan_runs(np.isnan(flat))
+    n = shape[0]
+    flat = arr.reshape(n, -1)  # (time, tracks), a view of the copy, in the input's own layout
+    missing = np.isnan(flat)
+    if not missing.any():
+        return np.moveaxis(arr, 0, axis)
+    column, start, stop = find_nan_runs(missing.T)
     if column.size:
         keep = (stop - start) < n  # an all-NaN track has nothing to fill from
         column, start, stop = column[keep], start[keep], stop[keep]
         run, t = expand_runs(start, stop)
         col, lo, hi = column[run], start[run] - 1, stop[run]
-        v_lo = flat[col, np.maximum(lo, 0)]
-        v_hi = flat[col, np.minimum(hi, n - 1)]
+        v_lo = flat[np.maximum(lo, 0), col]
+        v_hi = flat[np.minimum(hi, n - 1), col]
         w = np.where((lo >= 0) & (hi < n), (t - lo) / np.maximum(hi - lo, 1), 0.0)
         filled = np.where(lo < 0, v_hi, np.where(hi >= n, v_lo, v_lo + w * (v_hi - v_lo)))
-        flat[col, t] = filled
-    return np.moveaxis(flat.reshape(shape), -1, axis)
+        flat[t, col] = filled
+    return np.moveaxis(arr, 0, axis)
 
 
 def selected_variables(ds: xr.Dataset, variables, *, where: str) -> list[str]:
