@@ -5,8 +5,10 @@ then EgocentricAligner -> KinematicsExtractor (speed, acceleration, jerk) -> Dis
 inter-animal) -> AngleExtractor -> AreaExtractor ("chain" = clean + these); optionally DeepOF's full rule annotation
 (DeepOFAnnotator) on the cleaned, scaled recordings.
 
-Each size runs in a fresh subprocess so the peak resident memory (ru_maxrss) is that run's alone; it includes the
-input recordings. DeepOF 0.9.0 on the same 2-core machine: about 10 s (create + get_coords) for 2 x 90,000 frames and
+The recordings are written once as netCDF (in the temp dir) and every configuration runs in a fresh subprocess
+that reads them, so the peak resident memory (ru_maxrss) is that run's alone: interpreter and libraries, the loaded
+recordings ("input") and the chain. ``--dtype float32`` converts the recordings to float32 after reading (the chain
+keeps float32). DeepOF 0.9.0 on the same 2-core machine: about 10 s (create + get_coords) for 2 x 90,000 frames and
 40 s for 2 x 360,000, whole-run peak 2.9 and 9 GiB; rule annotation alone 16 s and 69 s.
 
 Run:  python benchmarks/bench_pipeline.py [--frames 90000 360000] [--n-jobs 1 2] [--annotate]
@@ -19,7 +21,9 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 DEEPOF = {  # seconds and GiB measured with DeepOF 0.9.0 on this machine (issue text)
     90_000: {"features_s": 10.0, "annotate_s": 16.0, "peak_gib": 2.9},
@@ -27,14 +31,34 @@ DEEPOF = {  # seconds and GiB measured with DeepOF 0.9.0 on this machine (issue 
 }
 
 
-def run_one(frames: int, n_jobs: int, annotate: bool) -> dict:
+CACHE = Path(tempfile.gettempdir()) / "deepof_sk_bench_pipeline"
+
+
+def _recording_files(frames: int) -> list[Path]:
+    return [CACHE / f"explore_{frames}_{i}.nc" for i in range(2)]
+
+
+def _write_recordings(frames: int) -> None:
+    """Two synthetic two-mouse recordings as netCDF (made once, reused by later runs)."""
+    from deepof_sk.datasets import make_synthetic_poses
+    from deepof_sk.io import write_netcdf
+
+    CACHE.mkdir(exist_ok=True)
+    for i, path in enumerate(_recording_files(frames)):
+        if not path.exists():
+            ds = make_synthetic_poses(frames, scenario="explore", n_individuals=2, noise=0.5, dropout_rate=0.01,
+                                      n_gaps=50, n_spikes=200, px_per_mm=2.0, random_state=i)
+            write_netcdf(ds, path)
+
+
+def run_one(frames: int, n_jobs: int, annotate: bool, dtype: str = "float64") -> dict:
     import os
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from sklearn.pipeline import make_pipeline
 
-    from deepof_sk.datasets import make_synthetic_poses
     from deepof_sk.features import AngleExtractor, AreaExtractor, DistanceExtractor, KinematicsExtractor
+    from deepof_sk.io import read_poses
     from deepof_sk.preprocessing import (
         ArenaScaler,
         ConfidenceFilter,
@@ -44,11 +68,11 @@ def run_one(frames: int, n_jobs: int, annotate: bool) -> dict:
         SavgolSmoother,
     )
 
-    recordings = [
-        make_synthetic_poses(frames, scenario="explore", n_individuals=2, noise=0.5, dropout_rate=0.01, n_gaps=50,
-                             n_spikes=200, px_per_mm=2.0, random_state=i)
-        for i in range(2)
-    ]
+    # the recordings are written once by the parent process; reading them here keeps the generator's own memory
+    # out of this run's peak, which is then: interpreter + libraries + the loaded recordings + the chain
+    recordings = [read_poses(path) for path in _recording_files(frames)]
+    if dtype != "float64":
+        recordings = [ds.astype(dtype) for ds in recordings]
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     clean = [
         ConfidenceFilter(threshold=0.5, n_jobs=n_jobs),
@@ -72,7 +96,7 @@ def run_one(frames: int, n_jobs: int, annotate: bool) -> dict:
     t1 = time.perf_counter()
     out = make_pipeline(*features).fit_transform(cleaned)
     t2, c2 = time.perf_counter(), time.process_time()
-    result = {"frames": frames, "n_jobs": n_jobs, "clean_s": t1 - t0, "features_s": t2 - t0,
+    result = {"frames": frames, "n_jobs": n_jobs, "dtype": dtype, "clean_s": t1 - t0, "features_s": t2 - t0,
               "features_cpu_s": c2 - c0, "n_variables": len(out[0].data_vars)}
     if annotate:
         from deepof_sk.annotation import DeepOFAnnotator
@@ -90,24 +114,27 @@ def main() -> None:
     parser.add_argument("--frames", type=int, nargs="+", default=[90_000, 360_000])
     parser.add_argument("--n-jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--annotate", action="store_true", help="also time DeepOF's full rule annotation")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--dtype", nargs="+", default=["float64"], choices=["float64", "float32"],
+                        help="dtype of the recordings (float32 recordings stay float32 through the chain)")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_one(int(args.child[0]), int(args.child[1]), args.child[2] == "1")))
+        print(json.dumps(run_one(int(args.child[0]), int(args.child[1]), args.child[2] == "1", args.child[3])))
         return
     print("2 recordings x 2 animals x 14 keypoints, synthetic 'explore' with noise, dropouts, gaps and spikes")
-    print(f"{'frames':>8} {'jobs':>4} | {'clean s':>7} {'chain s':>8} {'cpu s':>7} {'x DeepOF':>8} | {'annot s':>8} {'x DeepOF':>8}"
+    print(f"{'frames':>8} {'dtype':>7} {'jobs':>4} | {'clean s':>7} {'chain s':>8} {'cpu s':>7} {'x DeepOF':>8} | {'annot s':>8} {'x DeepOF':>8}"
           f" | {'peak GiB':>8} {'input':>6} {'DeepOF/peak':>11}")
     for frames in args.frames:
-        for n_jobs in args.n_jobs:
-            cmd = [sys.executable, __file__, "--child", str(frames), str(n_jobs), "1" if args.annotate else "0"]
-            r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
-            ref = DEEPOF.get(frames, {})
-            speed = ref.get("features_s", float("nan")) / r["features_s"]
-            ann = r.get("annotate_s", float("nan"))
-            print(f"{frames:>8} {n_jobs:>4} | {r['clean_s']:7.2f} {r['features_s']:8.2f} {r['features_cpu_s']:7.2f} {speed:8.1f} | "
-                  f"{ann:8.2f} {ref.get('annotate_s', float('nan')) / ann:8.1f} | {r['peak_gib']:8.2f} "
-                  f"{r['input_gib']:6.2f} {ref.get('peak_gib', float('nan')) / r['peak_gib']:11.1f}")
+        _write_recordings(frames)
+    for frames, dtype, n_jobs in ((f, d, j) for f in args.frames for d in args.dtype for j in args.n_jobs):
+        cmd = [sys.executable, __file__, "--child", str(frames), str(n_jobs), "1" if args.annotate else "0", dtype]
+        r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+        ref = DEEPOF.get(frames, {})
+        speed = ref.get("features_s", float("nan")) / r["features_s"]
+        ann = r.get("annotate_s", float("nan"))
+        print(f"{frames:>8} {dtype:>7} {n_jobs:>4} | {r['clean_s']:7.2f} {r['features_s']:8.2f} {r['features_cpu_s']:7.2f} {speed:8.1f} | "
+              f"{ann:8.2f} {ref.get('annotate_s', float('nan')) / ann:8.1f} | {r['peak_gib']:8.2f} "
+              f"{r['input_gib']:6.2f} {ref.get('peak_gib', float('nan')) / r['peak_gib']:11.1f}")
 
 
 if __name__ == "__main__":

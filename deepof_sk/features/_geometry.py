@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import schema as S
 from ..base import BasePosesTransformer
+from ..utils._params import as_float
 from ._skeleton import Skeleton, check_skeleton
 
 __all__ = [
@@ -61,7 +62,7 @@ def positions_by_keypoint(ds: xr.Dataset) -> np.ndarray:
     Putting keypoint and space first makes ``arr[s, k]`` a contiguous (time, individual) block.
     """
     pos = ds[S.POSITION].transpose(S.SPACE, S.KEYPOINT, S.TIME, S.INDIVIDUAL).values
-    return np.ascontiguousarray(pos, dtype=float)
+    return np.ascontiguousarray(as_float(pos))
 
 
 def position_array(ds: xr.Dataset) -> np.ndarray:
@@ -70,7 +71,7 @@ def position_array(ds: xr.Dataset) -> np.ndarray:
     Gathering keypoints with an index array along axis 2 (``pos[:, s, idx]``) gives (time, n, individual) blocks,
     already in the layout of the feature variables, so no transposed copy of the whole recording is needed.
     """
-    return np.asarray(ds[S.POSITION].transpose(*S.POSITION_DIMS).values, dtype=float)
+    return as_float(ds[S.POSITION].transpose(*S.POSITION_DIMS).values)
 
 
 def take_keypoints(pos: np.ndarray, s: int, idx: np.ndarray) -> np.ndarray:
@@ -550,7 +551,7 @@ class AreaExtractor(BasePosesTransformer):
         pos = position_array(ds)  # (T, S, K, I)
         n_t, _, _, n_i = pos.shape
         kidx = {str(k): i for i, k in enumerate(ds[S.KEYPOINT].values)}
-        result = np.empty((n_t, len(self.areas_), n_i))
+        result = np.empty((n_t, len(self.areas_), n_i), dtype=pos.dtype)
         for p, (name, ring) in enumerate(self.areas_.items()):  # a handful of polygons
             k_min = self._min_vertices(name)
             if k_min is None:  # every vertex exists (checked in fit): shoelace on (T, V, I) blocks
@@ -565,7 +566,7 @@ class AreaExtractor(BasePosesTransformer):
                 area *= 0.5
                 result[:, p, :] = area
             else:
-                missing = np.full((n_t, n_i), np.nan)
+                missing = np.full((n_t, n_i), np.nan, dtype=pos.dtype)
                 x = np.stack([pos[:, 0, kidx[k]] if k in kidx else missing for k in ring])  # (V, T, I)
                 y = np.stack([pos[:, 1, kidx[k]] if k in kidx else missing for k in ring])
                 result[:, p, :] = _partial_polygon_area(x, y, k_min)

@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from .. import schema as S
 from ..base import BasePosesTransformer
+from ..utils._params import as_float
 from ._geometry import assign_feature, space_unit
 
 __all__ = ["KinematicsExtractor", "KINEMATIC_NAMES"]
@@ -215,7 +216,7 @@ class KinematicsExtractor(BasePosesTransformer):
         t_unit = "frame" if fps is None else "s"
         unit = space_unit(ds)
         da = ds[S.POSITION].transpose(S.TIME, S.SPACE, S.KEYPOINT, S.INDIVIDUAL)
-        pos = da.values.astype(float, copy=False)
+        pos = as_float(da.values)
         if self.keypoints is not None:
             keep = np.isin(ds[S.KEYPOINT].values.astype(str), [str(k) for k in self.keypoints])
             pos = np.where(keep[None, None, :, None], pos, np.nan)

@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .. import schema as S
 from ..base import BasePosesTransformer
 from ..exceptions import MissingDataWarning
-from ..utils._params import window_in_frames
+from ..utils._params import as_float, window_in_frames
 from ..validation import get_fps
 
 __all__ = ["ConfidenceFilter", "OutlierFilter", "PresenceMasker"]
@@ -32,12 +32,12 @@ def recording_label(ds: xr.Dataset) -> str:
 
 def position_array(ds: xr.Dataset) -> np.ndarray:
     """``position`` as a float array (time, space, keypoint, individual) that the caller may modify."""
-    return np.array(position_values(ds), dtype=float, copy=True)
+    return np.array(position_values(ds), copy=True)
 
 
 def position_values(ds: xr.Dataset) -> np.ndarray:
     """``position`` (time, space, keypoint, individual) without a copy: read it, never write to it."""
-    return np.asarray(ds[S.POSITION].transpose(*S.POSITION_DIMS).values, dtype=float)
+    return as_float(ds[S.POSITION].transpose(*S.POSITION_DIMS).values)
 
 
 def confidence_array(ds: xr.Dataset, nan_confidence: str = "ignore") -> np.ndarray:
@@ -426,7 +426,7 @@ def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
     flagged = np.zeros((T, C), dtype=bool)
     if T < 2:
         return flagged.reshape(T, *pos.shape[2:])
-    step = np.zeros((T - 1, C))  # distance between consecutive frames (NaN next to an invalid point)
+    step = np.zeros((T - 1, C), dtype=p.dtype)  # distance between consecutive frames (NaN next to an invalid point)
     for k in range(n_space):
         d = np.subtract(p[1:, k], p[:-1, k])
         np.multiply(d, d, out=d)

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import schema as S
 from ..base import BasePosesTransformer
-from ..utils._params import selected_variables
+from ..utils._params import as_float, selected_variables
 from ..utils._runs import expand_runs, find_nan_runs
 from ..validation import get_fps
 from ._cleaning import warn_empty_individuals
@@ -163,7 +163,7 @@ class Interpolator(BasePosesTransformer):
             if name == S.POSITION:
                 warn_empty_individuals(ds, da.transpose(*S.POSITION_DIMS).values, where)
             axis = da.get_axis_num(S.TIME)
-            arr = np.moveaxis(np.asarray(da.values, dtype=float), axis, 0)  # a view for canonical layouts
+            arr = np.moveaxis(as_float(da.values), axis, 0)  # a view for canonical layouts
             filled = _interpolate_tracks(arr.reshape(arr.shape[0], -1), self.method, max_gap, self.gap_policy,
                                          self.fill_edges)
             out[name] = da.copy(deep=False, data=np.moveaxis(filled.reshape(arr.shape), 0, axis))

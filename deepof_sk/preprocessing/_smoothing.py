@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import schema as S
 from ..base import BasePosesTransformer
-from ..utils._params import fill_nan_linear, selected_variables, window_in_frames
+from ..utils._params import as_float, fill_nan_linear, selected_variables, window_in_frames
 
 __all__ = ["SavgolSmoother", "RollingSmoother"]
 
@@ -115,8 +115,9 @@ class _TimeFilter(BasePosesTransformer):
             da = ds[name]
             arr = np.moveaxis(da.values, da.get_axis_num(S.TIME), 0)
             filtered = self._filter(arr, n)
-            if filtered.dtype != np.float64 or not filtered.flags.writeable or np.shares_memory(filtered, arr):
-                filtered = np.array(filtered, dtype=float, copy=True)
+            dtype = as_float(arr).dtype  # float32 stays float32
+            if filtered.dtype != dtype or not filtered.flags.writeable or np.shares_memory(filtered, arr):
+                filtered = np.array(filtered, dtype=dtype, copy=True)
             missing = np.isnan(arr)
             if missing.any():
                 filtered[missing] = np.nan  # smoothing never invents data at missing points

@@ -44,13 +44,20 @@ def window_in_frames(
     return n
 
 
+def as_float(values) -> np.ndarray:
+    """``values`` as a floating array without a copy where possible: float32 and float64 are kept, anything else
+    becomes float64. Steps use it so that float32 recordings (half the memory) stay float32 through a pipeline."""
+    arr = np.asarray(values)
+    return arr if arr.dtype in (np.float32, np.float64) else arr.astype(np.float64)
+
+
 def fill_nan_linear(values: np.ndarray, axis: int = 0) -> np.ndarray:
     """Linearly interpolate NaNs along ``axis`` (edges take the nearest valid value), vectorised.
 
     Columns that are entirely NaN stay NaN. Used to let filters run over gaps; callers restore the NaNs. Cost is
     one pass over the mask plus O(number of NaNs) (run-length encoding, no Python loops).
     """
-    arr = np.array(np.moveaxis(np.asarray(values, dtype=float), axis, 0), dtype=float, order="C", copy=True)
+    arr = np.array(np.moveaxis(as_float(values), axis, 0), order="C", copy=True)
     shape = arr.shape
     n = shape[0]
     flat = arr.reshape(n, -1)  # (time, tracks), a view of the copy, in the input's own layout
