@@ -36,10 +36,12 @@ _SUBPACKAGES = (
     "plotting",
     "video",
     "metrics",
+    "scale",
     "quality",
     "testing",
     "base",
     "cli",
+    "project",
 )
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "normalize_poses",
     "validate_poses",
     "read_poses",
+    "Project",
+    "load_project",
     "DataQualityWarning",
     "DeepOFSKWarning",
     "MissingDataWarning",
@@ -63,6 +67,8 @@ def __getattr__(name):
         return importlib.import_module(f".{name}", __name__)
     if name == "read_poses":
         return importlib.import_module(".io", __name__).read_poses
+    if name in ("Project", "load_project"):
+        return getattr(importlib.import_module(".project", __name__), name)
     raise AttributeError(f"module 'deepof_sk' has no attribute {name!r}")
 
 
