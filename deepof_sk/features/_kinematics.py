@@ -129,6 +129,12 @@ class KinematicsExtractor(BasePosesTransformer):
     velocity : bool, default False
         Also add the velocity vector ``velocity`` (dims time, space, keypoint, individual), by central
         differences (``method="gradient"`` only).
+    variables : str or list of str, optional
+        Other variables to differentiate along time (e.g. ``"distance"``, ``"angle"``, ``"area"`` from the geometry
+        extractors; DeepOF's ``get_distances(speed=1)``). Each adds ``<variable>_<speed|acceleration|jerk>`` with
+        the variable's dims: the absolute rate of change (``method="gradient"``: absolute central difference;
+        ``"deepof"``: DeepOF's rolling speed with absolute differences). ``"position"`` in the list stands for the
+        keypoint kinematics above; default: position only.
     n_jobs : int, optional
         Recordings processed in parallel with joblib.
 
@@ -171,15 +177,59 @@ class KinematicsExtractor(BasePosesTransformer):
         "keypoints": [list, tuple, None],
         "method": [StrOptions({"gradient", "deepof"})],
         "velocity": ["boolean"],
+        "variables": [str, list, tuple, None],
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, *, order=(1,), keypoints=None, method="gradient", velocity=False, n_jobs=None):
+    def __init__(self, *, order=(1,), keypoints=None, method="gradient", velocity=False, variables=None,
+                 n_jobs=None):
         self.order = order
         self.keypoints = keypoints
         self.method = method
         self.velocity = velocity
+        self.variables = variables
         self.n_jobs = n_jobs
+
+    def _variables(self) -> list[str]:
+        if self.variables is None:
+            return [S.POSITION]
+        return [self.variables] if isinstance(self.variables, str) else [str(v) for v in self.variables]
+
+    def _scalar_kinematics(self, ds: xr.Dataset, name: str, rate: float, t_unit: str, where: str) -> xr.Dataset:
+        """``<name>_speed`` etc.: absolute rates of change of a scalar variable along time."""
+        if name not in ds.data_vars or S.TIME not in ds[name].dims:
+            have = sorted(str(v) for v in ds.data_vars if S.TIME in ds[v].dims)
+            raise ValueError(
+                f"{where}: `variables` names {name!r}, which recording {ds.attrs.get(S.SOURCE_FILE) or ''} does not "
+                f"have as a variable over time (it has {have}); add it first, e.g. with DistanceExtractor."
+            )
+        da = ds[name]
+        axis = da.get_axis_num(S.TIME)
+        values = np.moveaxis(as_float(da.values), axis, 0)
+        unit = da.attrs.get("units", "")
+        out = ds
+        if self.method == "gradient":
+            derivatives = _central_differences(values, self.orders_)
+        else:
+            derivatives, current = {}, values
+            for order in range(1, max(self.orders_) + 1):
+                current = _deepof_step(current, vector=False)
+                if order in self.orders_:
+                    derivatives[order] = current
+        for order in self.orders_:
+            d = np.abs(derivatives[order])
+            d *= rate**order if self.method == "gradient" else rate
+            if self.method == "gradient":
+                d[np.isnan(values)] = np.nan
+            extra = _POWER[order] if self.method == "gradient" else (
+                "" if order == 1 else "/frame" + ("" if order == 2 else f"^{order - 1}"))
+            out = assign_feature(
+                out, f"{name}_{KINEMATIC_NAMES[order]}", np.moveaxis(d, 0, axis), da.dims,
+                units=f"{unit}/{t_unit}{extra}" if unit else f"1/{t_unit}{extra}",
+                long_name=f"absolute rate of change of {name} (order {order})",
+                method="central differences" if self.method == "gradient" else "deepof rolling_speed", where=where,
+            )
+        return out
 
     def _fit_recordings(self, recordings, y=None):
         where = type(self).__name__
@@ -214,6 +264,12 @@ class KinematicsExtractor(BasePosesTransformer):
         fps = ds.attrs.get(S.FPS)
         rate = 1.0 if fps is None else float(fps)
         t_unit = "frame" if fps is None else "s"
+        variables = self._variables()
+        for name in variables:
+            if name != S.POSITION:
+                ds = self._scalar_kinematics(ds, name, rate, t_unit, where)
+        if S.POSITION not in variables:
+            return ds
         unit = space_unit(ds)
         da = ds[S.POSITION].transpose(S.TIME, S.SPACE, S.KEYPOINT, S.INDIVIDUAL)
         pos = as_float(da.values)

@@ -289,18 +289,36 @@ class Project(AnalysisMixin):
 
     def _geometry(self, verb, speed, selected_id, filter_on_graph=True) -> TableDict:
         self._check_created(verb)
-        if speed:
-            raise ValueError(f"Project.{verb}: speed={speed} is not available: deepof_sk computes derivatives of "
-                             "positions only (get_coords(speed=...)); use speed=0.")
+        if int(speed) not in (0, 1, 2, 3):
+            raise ValueError(f"Project.{verb}: speed must be 0, 1, 2 or 3; got {speed!r}.")
         if self.skeleton_ is None:
             raise ValueError(f"Project.{verb}: the project has no body-part graph (bodypart_graph=None); create it "
                              "with a preset or a Skeleton.")
         steps, variables = feature_steps(verb, self.skeleton_, self.n_jobs, filter_on_graph)
-        recipe = (verb, {"filter_on_graph": filter_on_graph} if verb == "get_distances" else {})
+        params = {"filter_on_graph": filter_on_graph} if verb == "get_distances" else {}
+        if speed:  # DeepOF's rolling speed of the features themselves
+            from ..features import KinematicsExtractor
+
+            variables = self._rate_variables(variables)
+            from ..features._kinematics import KINEMATIC_NAMES
+
+            steps.append(("kinematics", KinematicsExtractor(order=int(speed), method="deepof", variables=variables,
+                                                            n_jobs=self.n_jobs)))
+            params["speed"] = int(speed)
+        recipe = (verb, params)
         table = self._table(steps, [], recipe, selected_id, desc=verb)
         first = next(iter(table.values()))
+        if speed:
+            variables = [f"{v}_{KINEMATIC_NAMES[int(speed)]}" for v in variables]
         table.variables = [v for v in variables if v in first]
         return table
+
+    def _rate_variables(self, variables: list[str]) -> list[str]:
+        """Feature variables whose rolling speed ``speed > 0`` adds: inter-animal distances only when every recording
+        has two or more animals (single-animal recordings have none to differentiate)."""
+        recordings = getattr(self, "recordings", None) or {}
+        social = bool(recordings) and all(ds.sizes.get("individual", 1) > 1 for ds in recordings.values())
+        return [v for v in variables if v != "social_distance" or social]
 
     def get_distances(self, speed=0, selected_id=None, filter_on_graph=True) -> TableDict:
         """Distances (mm) between body parts, DeepOF's ``get_distances``.
@@ -311,7 +329,10 @@ class Project(AnalysisMixin):
             sk = Skeleton.from_preset("deepof_14").subset(recordings[0].keypoint.values)
             DistanceExtractor(pairs="skeleton", inter_animal=True, skeleton=sk).fit_transform(recordings)
 
-        ``filter_on_graph=False`` gives every pair (``pairs="all", inter_animal="all"``).
+        ``filter_on_graph=False`` gives every pair (``pairs="all", inter_animal="all"``). ``speed=1, 2, 3`` gives
+        DeepOF's rolling speed, acceleration or jerk of the distances instead (variables ``distance_speed``, ...):
+        ``KinematicsExtractor(order=speed, method="deepof", variables=["distance", "social_distance"])`` after the
+        extractor; the same ``speed`` works for :meth:`get_angles` and :meth:`get_areas`.
         """
         return self._geometry("get_distances", speed, selected_id, filter_on_graph)
 
@@ -527,8 +548,14 @@ class Project(AnalysisMixin):
         elif verb in ("get_distances", "get_angles", "get_areas"):
             if sk is None and self.bodypart_graph is not None:  # before create(): the graph minus the exclusions
                 sk = self._skeleton(self._skeleton_keypoints())
-            extra, _ = feature_steps(verb, sk, self.n_jobs, kwargs.get("filter_on_graph", True))
+            extra, feature_vars = feature_steps(verb, sk, self.n_jobs, kwargs.get("filter_on_graph", True))
             steps += extra
+            if kwargs.get("speed"):
+                from ..features import KinematicsExtractor
+
+                steps.append(("kinematics", KinematicsExtractor(order=int(kwargs["speed"]), method="deepof",
+                                                                variables=self._rate_variables(feature_vars),
+                                                                n_jobs=self.n_jobs)))
         elif verb == "supervised_annotation":
             steps.append(("annotate", self._annotator(**kwargs)))
         return clone(Pipeline(steps))

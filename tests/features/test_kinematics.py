@@ -210,3 +210,40 @@ def test_bad_parameters(params, match):
 def test_too_short_recording():
     with pytest.raises(ValueError, match="order 3 needs at least 5 frames"):
         KinematicsExtractor(order=3).fit_transform(_line_dataset([0.0, 1.0, 2.0, 3.0]))
+
+
+def test_kinematics_of_scalar_variables():
+    """variables=["distance", "angle"]: absolute rates of change with the variable's dims (DeepOF's
+    get_distances(speed=1)); a rigid walker has constant within-body distances, so their speed is 0."""
+    import pandas as pd
+
+    from deepof_sk.datasets import make_synthetic_poses
+    from deepof_sk.features import AngleExtractor, DistanceExtractor, KinematicsExtractor
+
+    ds = make_synthetic_poses(200, scenario="walk", speed=120.0, fps=25, random_state=0)
+    ds = AngleExtractor().fit_transform(DistanceExtractor(pairs="skeleton").fit_transform(ds))
+    out = KinematicsExtractor(order=(1, 2), variables=["distance", "angle"]).fit_transform(ds)
+    assert out.distance_speed.dims == ds.distance.dims and out.angle_acceleration.dims == ds.angle.dims
+    assert "speed" not in out  # position kinematics only when asked for
+    np.testing.assert_allclose(out.distance_speed.values, 0.0, atol=1e-9)
+    assert out.distance_speed.attrs["units"] == "pixels/s"
+    # a distance growing linearly by 2 px per frame: speed 2 * fps everywhere
+    ramp = ds.copy()
+    ramp["distance"] = ds.distance.copy(data=np.broadcast_to(2.0 * np.arange(200.0)[:, None, None],
+                                                            ds.distance.shape).copy())
+    speed = KinematicsExtractor(order=1, variables="distance").fit_transform(ramp).distance_speed
+    np.testing.assert_allclose(speed.values, 50.0)
+    # DeepOF's definition on a scalar: |x[t] - x[t-2]| / 2, trailing 3-frame mean, 3 decimals, times fps
+    deepof = KinematicsExtractor(order=1, method="deepof", variables="distance").fit_transform(ds).distance_speed
+    col = pd.Series(ds.distance.values[:, 0, 0])
+    expected = (col.diff(2).abs() / 2).rolling(3).mean().round(3) * 25
+    np.testing.assert_allclose(deepof.values[:, 0, 0], expected.to_numpy(), equal_nan=True)
+
+
+def test_kinematics_of_missing_variable_is_a_clear_error():
+    from deepof_sk.datasets import make_synthetic_poses
+    from deepof_sk.features import KinematicsExtractor
+
+    ds = make_synthetic_poses(50, fps=25, random_state=0)
+    with pytest.raises(ValueError, match=r"KinematicsExtractor: `variables` names 'distance'.*DistanceExtractor"):
+        KinematicsExtractor(variables=["distance"]).fit_transform(ds)

@@ -94,8 +94,17 @@ def test_geometry_getters_equal_the_extractors(project):
                                                                     "full_area"]
     every = project.get_distances(filter_on_graph=False).to_frame("deepof_single_csv")
     assert every.shape[1] == 11 * 10 // 2 and ("Nose", "Left_ear") in every.columns
-    with pytest.raises(ValueError, match="speed=1 is not available"):
-        project.get_angles(speed=1)
+    # speed=1: DeepOF's rolling speed of the features themselves, as KinematicsExtractor(variables=...) gives it
+    fast = project.get_distances(speed=1)["deepof_single_csv"]
+    rates = KinematicsExtractor(order=1, method="deepof", variables=["distance"]).fit_transform(
+        DistanceExtractor(skeleton=sk).fit_transform(ds))
+    xr.testing.assert_identical(fast.distance_speed, rates.distance_speed)
+    assert project.get_angles(speed=2).variables == ["angle_acceleration"]
+    piped = project.pipeline("get_distances", speed=1).fit_transform(list(sample_tables().values()))
+    xr.testing.assert_allclose(piped[list(project.recordings).index("deepof_single_csv")].distance_speed,
+                               fast.distance_speed)
+    with pytest.raises(ValueError, match="speed must be 0, 1, 2 or 3"):
+        project.get_angles(speed=4)
 
 
 def test_supervised_annotation_equals_deepof_annotator(project, annotated):
