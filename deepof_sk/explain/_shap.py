@@ -400,7 +400,9 @@ class ShapExplainer(BaseEstimator):
     confusion_matrix_ : xarray.DataArray or None
         Held-out counts, dims (``true``, ``predicted``).
     per_individual_ : bool
-        Whether rows are (window, animal) pairs (per-animal labels).
+        Whether rows are (window, animal) pairs (per-animal labels, or recordings of one animal each).
+    labels_1d_ : bool
+        Whether one-animal recordings came with 1-D labels (predictions are then 1-D too).
     keypoints_, individuals_ : ndarray of str
         Schema seen in ``fit``.
     n_windows_ : int
@@ -516,7 +518,11 @@ class ShapExplainer(BaseEstimator):
                     "exclusive states with deepof_sk.stats.behaviors_to_states."
                 )
         ys = check_frame_targets(y, recordings, where=where)
-        return [y_i[:, 0] if y_i.ndim == 2 and y_i.shape[1] == 1 else y_i for y_i in ys]
+        if all(ds.sizes[S.INDIVIDUAL] == 1 for ds in recordings):
+            # one animal per recording: rows per animal, so the features do not carry the animal's name and
+            # recordings whose single animal is named differently (SLEAP track_0, DLC individual_0) line up
+            return [y_i if y_i.ndim == 2 else y_i[:, None] for y_i in ys], all(y_i.ndim == 1 for y_i in ys)
+        return [y_i[:, 0] if y_i.ndim == 2 and y_i.shape[1] == 1 else y_i for y_i in ys], False
 
     # -- fit -----------------------------------------------------------------------------------------------------
     def fit(self, X, y, groups=None):
@@ -538,7 +544,7 @@ class ShapExplainer(BaseEstimator):
         self._validate_params()
         where = type(self).__name__
         recordings, _ = check_recordings(X, where=where)
-        ys = self._check_labels(y, recordings, where)
+        ys, self.labels_1d_ = self._check_labels(y, recordings, where)
         self.keypoints_ = np.asarray([str(k) for k in recordings[0][S.KEYPOINT].values], dtype=object)
         self.individuals_ = np.asarray([str(i) for i in recordings[0][S.INDIVIDUAL].values], dtype=object)
         self.per_individual_ = any(y_i.ndim == 2 for y_i in ys)
@@ -643,6 +649,8 @@ class ShapExplainer(BaseEstimator):
             n_t = ds.sizes[S.TIME]
             if self.per_individual_:
                 values = values.reshape(n_t, ds.sizes[S.INDIVIDUAL], *values.shape[1:])
+                if getattr(self, "labels_1d_", False) and ds.sizes[S.INDIVIDUAL] == 1:
+                    values = values[:, 0]  # one animal, 1-D labels in fit: 1-D predictions
             out.append(values)
         return return_like(out, single)
 
@@ -692,7 +700,7 @@ class ShapExplainer(BaseEstimator):
             recordings, _ = check_recordings(X, where=where, keypoints=list(self.keypoints_))
             ys = None
             if y is not None:
-                ys = self._check_labels(y, recordings, where)
+                ys, _ = self._check_labels(y, recordings, where)
                 if self.per_individual_:
                     ys = [y_i if y_i.ndim == 2 else np.repeat(y_i[:, None], ds.sizes[S.INDIVIDUAL], axis=1)
                           for y_i, ds in zip(ys, recordings, strict=True)]

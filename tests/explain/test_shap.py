@@ -132,3 +132,16 @@ def test_errors_name_the_estimator():
         ShapExplainer().fit(np.zeros((10, 3)), [np.zeros(10)])
     with pytest.raises(ValueError, match="featurizer"):
         ShapExplainer(featurizer="speeds").fit(recs * 2, labels * 2)
+
+
+def test_single_animals_with_different_names_line_up():
+    """One animal per recording, named differently (SLEAP track_0 vs DLC individual_0): the features do not carry
+    the animal's name, so the recordings share one feature space and predictions stay 1-D."""
+    recordings, labels = make_planted_recordings(n_recordings=4, n_frames=300, random_state=3)
+    recordings = [ds.assign_coords(individual=[f"animal_{i}"]) for i, ds in enumerate(recordings)]
+    exp = ShapExplainer(estimator=_small_surrogate(), featurizer=None, variables="signal", window=5, cv=2,
+                        random_state=0).fit(recordings, labels)
+    assert exp.per_individual_ and exp.labels_1d_
+    assert not any("animal_" in name for name in exp.feature_names_)
+    pred = exp.predict(recordings[3])
+    assert pred.shape == (300,) and np.mean(pred == labels[3]) > 0.7
