@@ -33,7 +33,8 @@ CONFIDENCE = "confidence"
 POSITION_DIMS = (TIME, SPACE, KEYPOINT, INDIVIDUAL)
 CONFIDENCE_DIMS = (TIME, KEYPOINT, INDIVIDUAL)
 
-#: Plural spellings written by older movement releases (< 0.0.21); readers rename them.
+#: Plural spellings of movement releases before its rename to singular dims (movement 0.15, the version the tests
+#: run against, still uses them); readers rename them and ``write_netcdf(legacy_dims=True)`` writes them.
 LEGACY_DIM_NAMES = {"keypoints": KEYPOINT, "individuals": INDIVIDUAL}
 
 # attrs

@@ -305,7 +305,8 @@ def check_recordings(
     Returns
     -------
     recordings : list of xarray.Dataset
-        Normalised datasets (legacy dim names renamed, canonical dim order).
+        Normalised datasets (legacy dim names renamed, canonical dim order). With ``keypoints``, a recording that
+        has exactly those keypoints in another order is reordered to ``keypoints``.
     single : bool
         True when ``X`` was one dataset, so the caller can return the same kind (see :func:`return_like`).
     """
@@ -346,8 +347,22 @@ def check_recordings(
             require_fps=require_fps,
             index=None if single else i,
         )
+        if keypoints is not None:
+            ds = reorder_keypoints(ds, keypoints)
         out.append(ds)
     return out, single
+
+
+def reorder_keypoints(ds: xr.Dataset, keypoints: Sequence[str]) -> xr.Dataset:
+    """``ds`` with its keypoints in the order of ``keypoints`` when it has exactly those keypoints in another order
+    (DLC and SLEAP files often list them differently); otherwise ``ds`` unchanged. Fitted steps use it so that
+    feature columns line up with the order seen in fit."""
+    if S.KEYPOINT not in ds.coords:
+        return ds
+    names, wanted = [str(k) for k in ds[S.KEYPOINT].values], [str(k) for k in keypoints]
+    if names == wanted or sorted(names) != sorted(wanted):
+        return ds
+    return ds.isel({S.KEYPOINT: [names.index(k) for k in wanted]})
 
 
 def return_like(recordings: list, single: bool):

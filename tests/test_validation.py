@@ -142,3 +142,22 @@ def test_log_roundtrip(ds):
     log = read_log(out)
     assert [e["operation"] for e in log] == ["Step", "Other"] and log[0]["window"] == 5
     assert read_log(ds) == []
+
+
+def test_transform_reorders_keypoints_to_the_fitted_order():
+    """Recordings listing the same keypoints in another order (DLC vs SLEAP files) are reordered to the order seen
+    in fit, so feature columns line up; extra keypoints are not dropped."""
+    import numpy as np
+
+    from deepof_sk.datasets import make_synthetic_poses
+    from deepof_sk.features import FeatureTabulator
+
+    ds = make_synthetic_poses(40, random_state=0)
+    names = [str(k) for k in ds.keypoint.values]
+    shuffled = ds.isel(keypoint=np.arange(len(names))[::-1])
+    tab = FeatureTabulator(variables="position").fit([ds])
+    np.testing.assert_array_equal(tab.transform([shuffled]), tab.transform([ds]))
+    recs, _ = check_recordings([shuffled], where="test", keypoints=names)
+    assert [str(k) for k in recs[0].keypoint.values] == names
+    recs, _ = check_recordings([ds], where="test", keypoints=names[:3])  # a subset: nothing reordered or dropped
+    assert [str(k) for k in recs[0].keypoint.values] == names

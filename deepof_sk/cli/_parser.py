@@ -306,12 +306,17 @@ def main(argv: list[str] | None = None) -> int:
     log.addHandler(handler)
     log.setLevel(level)
     log.propagate = False
+    import xarray as xr
+
     try:
-        if args.verbose:
-            return args.func(args)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # data-quality notes are logged per recording with -v
-            return args.func(args)
+        # numbagg (installed with movement) compiles its kernels on the first xarray reduction of a process, ~30 s
+        # that a command-line run should not pay; numpy's reductions give the same values
+        with xr.set_options(use_numbagg=False):
+            if args.verbose:
+                return args.func(args)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # data-quality notes are logged per recording with -v
+                return args.func(args)
     except _UsageError as exc:
         print(f"deepof-sk {args.command}: error: {exc}", file=sys.stderr)
         return 2

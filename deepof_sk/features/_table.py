@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import schema as S
 from ..base import map_recordings
 from ..utils._warnings import quiet_nan_warnings
-from ..validation import check_recordings
+from ..validation import check_recordings, reorder_keypoints
 
 __all__ = ["FeatureTabulator", "RecordingSummarizer", "split_individuals", "table_variables"]
 
@@ -108,6 +108,9 @@ class FeatureTabulator(TransformerMixin, BaseEstimator):
         Number of columns.
     n_rows_per_frame_ : int
         1, or the number of animals when ``per_individual=True``.
+    keypoints_ : ndarray of str
+        Keypoint order of the first fitted recording; recordings with the same keypoints in another order are
+        reordered to it before tabulating.
 
     Notes
     -----
@@ -176,6 +179,7 @@ class FeatureTabulator(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         recordings, _ = check_recordings(X, where=type(self).__name__)
+        self.keypoints_ = np.asarray([str(k) for k in recordings[0][S.KEYPOINT].values], dtype=object)
         names = [n for *_, cols in self._layout(recordings[0]) for n in cols]
         self.feature_names_in_ = np.asarray(names, dtype=object)
         self.n_features_out_ = len(names)
@@ -216,6 +220,8 @@ class FeatureTabulator(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         recordings, _ = check_recordings(X, where=type(self).__name__)
+        if hasattr(self, "keypoints_"):
+            recordings = [reorder_keypoints(ds, self.keypoints_) for ds in recordings]
         for i, ds in enumerate(recordings):
             self._check_columns(ds, i)
         counts = self.row_counts(recordings)

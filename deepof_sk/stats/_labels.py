@@ -91,10 +91,26 @@ def _behavior_arrays(item) -> list[xr.DataArray] | None:
         return [da]
     if isinstance(item, xr.Dataset):
         found = [item[v] for v in item.data_vars if S.BEHAVIOR in item[v].dims and S.TIME in item[v].dims]
-        return found
+        return [da for da in map(_events_only, found) if da is not None]
     if isinstance(item, xr.DataArray) and S.BEHAVIOR in item.dims:
-        return [item]
+        da = _events_only(item)
+        return [] if da is None else [da]
     return None
+
+
+def _events_only(da: xr.DataArray) -> xr.DataArray | None:
+    """``da`` without the continuous behaviours (distance, speed, ...) that the rule annotators mark with a
+    ``<dim>_kind`` coordinate: they are values, not on/off events, so they have no time budget or bouts. None when
+    nothing is left."""
+    for dim in da.dims:
+        kind = da.coords.get(f"{dim}_kind")
+        if kind is not None and kind.dims == (dim,):
+            keep = np.asarray(kind.values) != "continuous"
+            if not keep.all():
+                if not keep.any():
+                    return None
+                da = da.isel({dim: np.flatnonzero(keep)})
+    return da
 
 
 def _entity_dim(da: xr.DataArray, where: str) -> str | None:

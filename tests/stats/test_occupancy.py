@@ -106,3 +106,19 @@ def test_errors_are_clear():
         compute_occupancy(42)
     with pytest.raises(ValueError, match="time_bins"):
         compute_occupancy([np.array([0, 1])], time_bins=[np.array([0, 0]), np.array([0])])
+
+
+def test_continuous_annotations_have_no_time_budget():
+    """DeepOFAnnotator's distance/speed/cum-distance are values, not events: occupancy covers the binary ones."""
+    from deepof_sk.annotation import DeepOFAnnotator
+    from deepof_sk.datasets import make_synthetic_poses
+
+    ds = make_synthetic_poses(300, scenario="walk", speed=120.0, fps=25, px_per_mm=1.0, random_state=0)
+    ds.attrs["space_unit"] = "mm"
+    ann = DeepOFAnnotator(arena="auto").fit_transform(ds)
+    kinds = dict(zip(ann.behavior.values, ann.behavior_kind.values, strict=True))
+    assert {"speed", "distance"} <= {b for b, k in kinds.items() if k == "continuous"}
+    table = compute_occupancy([ann])
+    assert set(table["behavior"]) == {b for b, k in kinds.items() if k == "binary"}
+    moving = table.loc[table["behavior"] == "moving", "fraction"]
+    assert ((moving >= 0) & (moving <= 1)).all()
