@@ -89,17 +89,17 @@ class LookaroundAnnotator(BaseAnnotator):
         tol2 = float(self.side_contact_tol) ** 2
         a, b = ctx.pair_index()
         k_nose = ctx.keypoints.index(ctx.roles["nose"])
-        every = list(range(len(ctx.keypoints)))
-        for first, stop in ctx._chunks():  # blocks of frames, vectorised over keypoints
-            block = ctx._block(every, first, stop)  # (frames, 2, K, I)
+        x, y = ctx._series()  # (keypoint, individual, time), contiguous along time
+        for first, stop in ctx._chunks():  # blocks of frames (temporaries stay in cache), vectorised over keypoints
+            t = slice(first, stop)
             for i, j in zip(a, b, strict=True):  # loop over ordered pairs
-                dx = block[:, 0, :, j] - block[:, 0, k_nose, i, None]
-                dy = block[:, 1, :, j] - block[:, 1, k_nose, i, None]
+                dx = x[:, j, t] - x[k_nose, i, t]  # (K, frames): every keypoint of j to the nose of i
+                dy = y[:, j, t] - y[k_nose, i, t]
                 dx *= dx
                 dy *= dy
                 dx += dy
                 with np.errstate(invalid="ignore"):
-                    close[first:stop, i] |= (dx < tol2).any(axis=1)
+                    close[t, i] |= (dx < tol2).any(axis=0)
         return close
 
     def annotate(self, ctx):

@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from numbers import Integral
 
@@ -100,8 +101,10 @@ def interpolate_forward(values: np.ndarray) -> np.ndarray:
     Returns ``values`` itself when there is nothing to fill (callers never write into it)."""
     nan = np.isnan(values)
     first = np.argmin(nan, axis=0)  # first defined frame of each column (0 when all NaN)
-    n_nan = np.count_nonzero(nan, axis=0)
-    if np.all((n_nan == first) | (n_nan == values.shape[0])):  # only leading NaNs (the usual case)
+    # leading NaNs of each column (all frames when all NaN); one count over the whole array is much cheaper than a
+    # count per column, and equal to their sum only when every NaN is a leading one (the usual case)
+    leading = np.where(np.take_along_axis(nan, first[None], axis=0)[0], values.shape[0], first)
+    if np.count_nonzero(nan) == int(leading.sum()):
         return values
     out = fill_nan_linear(values, axis=0)
     out[np.arange(values.shape[0])[:, None] < first] = np.nan
@@ -112,49 +115,82 @@ def _median_above(values: np.ndarray, threshold: float) -> np.ndarray:
     """``np.median(values, axis=1) > threshold`` for (T, K, I) without sorting: counts decide, except for an even
     K with exactly K / 2 values above, where the two middle values are found with a min and a max."""
     above = values > threshold
-    count = np.zeros((values.shape[0], values.shape[2]), dtype=np.int16)
-    for j in range(values.shape[1]):  # loop over keypoints: plane sums are faster than a reduce over a short axis
-        count += above[:, j]
     k = values.shape[1]
+    count = np.zeros((values.shape[2], values.shape[0]), dtype=np.uint8 if k < 256 else np.int64)
+    for i in range(values.shape[2]):  # loops over animals and keypoints: 1-D sums along time are many times faster
+        for j in range(k):  # than a reduce over the short keypoint axis or sums of (time, animal) planes
+            count[i] += above[:, j, i].view(np.uint8) if count.dtype == np.uint8 else above[:, j, i]
+    count = np.ascontiguousarray(count.T)  # (T, I) in C order, like every other array of the context
     if k % 2:
         return count >= (k + 1) // 2
     out = count > k // 2
     tie = count == k // 2
-    if tie.any():
-        hi = np.where(above, values, np.inf).min(axis=1)
-        lo = np.where(above, -np.inf, values).max(axis=1)
-        out |= tie & ((lo + hi) / 2 > threshold)
+    if tie.any():  # only the tied (frame, animal) rows
+        t, i = np.nonzero(tie)
+        v, a = values[t, :, i], above[t, :, i]  # (n_tied, K)
+        hi = np.where(a, v, np.inf).min(axis=1)
+        lo = np.where(a, -np.inf, v).max(axis=1)
+        out[t, i] = (lo + hi) / 2 > threshold
+    return out
+
+
+@lru_cache(maxsize=64)
+def _sorting_network(n: int) -> tuple[tuple[int, int], ...]:
+    """Comparators (i, j), i < j, of Batcher's odd-even merge sort for ``n`` inputs: applying ``a[i], a[j] =
+    min, max`` in order sorts any ``n`` values (``n = 11``: 41 comparators)."""
+    pairs = []
+    p = 1
+    while p < n:
+        k = p
+        while k >= 1:
+            for j in range(k % p, n - k, 2 * k):
+                for i in range(min(k, n - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        pairs.append((i + j, i + j + k))
+            k //= 2
+        p *= 2
+    return tuple(pairs)
+
+
+def nanmedian_planes(planes: Sequence[np.ndarray]) -> np.ndarray:
+    """NaN-ignoring median across same-shaped arrays, ``np.nanmedian(np.stack(planes, -1), -1)`` bit for bit, NaN
+    where every value is NaN.
+
+    The planes are sorted elementwise by a sorting network of ``np.minimum`` / ``np.maximum`` (NaN read as +inf),
+    whole arrays at a time: no stack, no sort or partition per row. Elements with fewer than ``len(planes)``
+    values (some NaN) take their middle values by index afterwards.
+    """
+    r = len(planes)
+    nan = [np.isnan(p) for p in planes]
+    s = [np.where(m, np.inf, p) for m, p in zip(nan, planes, strict=True)]  # copies, sorted in place below
+    n_nan = np.zeros(planes[0].shape, dtype=np.uint8 if r < 256 else np.int64)
+    for m in nan:  # loop over planes
+        n_nan += m
+    for i, j in _sorting_network(r):  # loop over comparators (tens), vectorised over elements
+        lo = np.minimum(s[i], s[j])
+        np.maximum(s[i], s[j], out=s[j])
+        s[i] = lo
+    with np.errstate(invalid="ignore"):  # -inf + inf (NaN read as +inf): such elements are redone below
+        out = s[r // 2] if r % 2 else (s[r // 2 - 1] + s[r // 2]) / 2
+    some = np.flatnonzero(n_nan)
+    if some.size:  # elements with NaN: the middle of their c = r - n_nan values (np.nanmedian's mean of two)
+        c = r - n_nan.flat[some].astype(np.int64)
+        srt = np.stack([p.flat[some] for p in s])  # (r, n): sorted, NaN last (as +inf)
+        cols = np.arange(some.size)
+        lo = srt[np.maximum(c - 1, 0) // 2, cols]
+        hi = srt[c // 2 - (c == 0), cols]
+        with np.errstate(invalid="ignore"):  # -inf + inf is NaN, as in np.nanmedian
+            value = np.where(c % 2 == 1, lo, (lo + hi) / 2)
+        value[c == 0] = np.nan
+        out.flat[some] = value
     return out
 
 
 def nanmedian_last(values: np.ndarray, skip_leading: int = 0) -> np.ndarray:
     """NaN-ignoring median along the last axis, ``np.nanmedian``'s values (the mean of the two middle values for
-    an even count), NaN where nothing is finite. Rows without NaN use one partition, rows with some NaN a sort.
-    ``skip_leading`` rows along axis 0 are known to be NaN (the first 4 frames of a DeepOF speed): when the rest has
-    no NaN at all, the NaN bookkeeping is skipped."""
-    r = values.shape[-1]
-    out = np.full(values.shape[:-1], np.nan)
-    mid = [(r - 1) // 2, r // 2]
-    rest = values[skip_leading:]
-    if skip_leading and not np.isnan(rest).any():
-        part = np.partition(rest, mid, axis=-1)
-        out[skip_leading:] = (part[..., mid[0]] + part[..., mid[1]]) / 2
-        return out
-    count = np.zeros(values.shape[:-1], dtype=np.int16)
-    for j in range(r):  # plane sums (a reduce over a short last axis is slow)
-        count += np.isfinite(values[..., j])
-    full = count == r
-    if full.any():
-        part = np.partition(values[full], mid, axis=-1)
-        out[full] = (part[:, mid[0]] + part[:, mid[1]]) / 2
-    some = (count > 0) & ~full
-    if some.any():
-        rows = np.sort(values[some], axis=-1)  # NaN sorts last
-        c = count[some]
-        lo = np.take_along_axis(rows, ((c - 1) // 2)[:, None], axis=-1)[:, 0]
-        hi = np.take_along_axis(rows, (c // 2)[:, None], axis=-1)[:, 0]
-        out[some] = (lo + hi) / 2
-    return out
+    an even count), NaN where nothing is finite (see :func:`nanmedian_planes`). ``skip_leading`` is accepted for
+    compatibility and ignored (the result does not depend on it)."""
+    return nanmedian_planes([values[..., j] for j in range(values.shape[-1])])
 
 
 class AnnotationContext:
@@ -244,6 +280,26 @@ class AnnotationContext:
             block = self._raw[first:stop][:, :, kidx]
         return block * self.mm_per_unit if self.mm_per_unit != 1.0 else block
 
+    def _series(self) -> np.ndarray:
+        """Every keypoint in mm as ``(2, keypoint, individual, time)``, contiguous along time (cached; one blocked
+        transpose). Rules that combine several keypoints or animals per frame read long contiguous rows from it
+        instead of short strided ones (numpy runs ufuncs on ``(time, 2, K, I)`` views with an inner loop of I)."""
+        if "series" not in self._cache:
+            n_k, n_i = len(self.keypoints), len(self.individuals)
+            out = np.empty((2, n_k, n_i, self.n_frames))
+            for first, stop in self._chunks():  # blocks of frames: the transpose stays in cache
+                np.copyto(out[..., first:stop], self._raw[first:stop].transpose(1, 2, 3, 0))
+            if self.mm_per_unit != 1.0:
+                out *= self.mm_per_unit
+            self._cache["series"] = out
+        return self._cache["series"]
+
+    def _release(self) -> None:
+        """Drop the cached arrays except ``presence`` (what storing the results needs), before the results are
+        written into the output: the positions' transposed copy, speeds and confidences are no longer needed, and
+        freeing them lowers the peak memory of long recordings."""
+        self._cache = {k: v for k, v in self._cache.items() if k == "presence"}
+
     # -- lookup helpers ----------------------------------------------------------------------------------------
     def has(self, role: str) -> bool:
         """Whether ``role`` is mapped to a keypoint of this dataset."""
@@ -303,20 +359,36 @@ class AnnotationContext:
             self._cache["all"] = self._raw * self.mm_per_unit
         return self._cache["all"]
 
+    def _finite(self) -> np.ndarray:
+        """``(time, 2, keypoint, individual)`` bool: finite coordinates (one pass over the positions, cached)."""
+        if "finite" not in self._cache:
+            self._cache["finite"] = np.isfinite(self._raw)
+        return self._cache["finite"]
+
     def _confidence_all(self) -> np.ndarray:
         """Confidences with movement's "not provided" NaN read as 1 where the point is tracked, 0 where not
         (what DeepOF does for SLEAP and numpy input)."""
         if "conf" not in self._cache:
             conf = self._conf
-            if np.isnan(conf).any():
+            nan = np.isnan(conf)
+            missing = np.flatnonzero(nan) if nan.any() else ()
+            if len(missing) > conf.size // 8:  # confidences "not provided" (e.g. SLEAP): one pass over everything
                 tracked = np.isfinite(self._raw[:, 0]) & np.isfinite(self._raw[:, 1])
-                conf = np.where(np.isnan(conf), tracked.astype(float), conf)
+                conf = np.where(nan, tracked.astype(float), conf)
+            elif len(missing):  # usually a few NaNs: patch those entries only
+                t, k, i = np.unravel_index(missing, conf.shape)
+                tracked = np.isfinite(self._raw[t, 0, k, i]) & np.isfinite(self._raw[t, 1, k, i])
+                conf = conf.copy()
+                conf.flat[missing] = tracked
             self._cache["conf"] = conf
         return self._cache["conf"]
 
     def confidence(self, role: str, individual=None) -> np.ndarray:
         """Tracking confidence of ``role``: ``(time, individual)`` or ``(time,)``."""
-        return self._confidence_all()[:, self._kp(role), self._ind(individual)]
+        key = ("conf", role)
+        if key not in self._cache:  # a contiguous copy: comparisons on it run along time, not over 2-wide rows
+            self._cache[key] = np.ascontiguousarray(self._confidence_all()[:, self._kp(role)])
+        return self._cache[key][:, self._ind(individual)]
 
     def speeds(self, roles: Sequence[str]) -> None:
         """Compute (and cache) DeepOF's rolling speed of several roles in one pass."""
@@ -386,17 +458,15 @@ class AnnotationContext:
         todo = [p for p in dict.fromkeys(map(tuple, pairs)) if ("dist", *p) not in self._cache]
         if not todo:
             return
-        kidx = sorted({self._kp(r) for p in todo for r in p})
-        outs = [np.empty((self.n_frames, len(self.individuals))) for _ in todo]
-        for first, stop in self._chunks():
-            block, at = self._block_of(kidx, first, stop)  # read once per block for every distance
-            pos = dict(zip(kidx, at, strict=True))
-            for out, (ra, rb) in zip(outs, todo, strict=True):
-                d = block[:, :, pos[self._kp(ra)]] - block[:, :, pos[self._kp(rb)]]  # (frames, 2, I)
-                d *= d
-                np.sqrt(d[:, 0] + d[:, 1], out=out[first:stop])
-        for out, p in zip(outs, todo, strict=True):
-            self._cache[("dist", *p)] = out
+        x, y = self._series()  # (keypoint, individual, time) each
+        for ra, rb in todo:
+            ka, kb = self._kp(ra), self._kp(rb)
+            dx, dy = x[ka] - x[kb], y[ka] - y[kb]  # (individual, time), contiguous rows
+            dx *= dx
+            dy *= dy
+            dx += dy
+            # (time, individual) view of contiguous (individual, time) rows: medians along time stay fast
+            self._cache[("dist", ra, rb)] = np.sqrt(dx, out=dx).T
 
     @property
     def presence(self) -> np.ndarray:
@@ -412,9 +482,8 @@ class AnnotationContext:
             self.speeds(roles)
             speeds = [self.speed(r) for r in roles]
             out = np.empty((self.n_frames, len(self.individuals)))
-            for first, stop in self._chunks():  # blocks of frames: the (frames, I, R) stack stays small
-                stack = np.stack([v[first:stop] for v in speeds], axis=-1)
-                out[first:stop] = nanmedian_last(stack, skip_leading=max(0, 4 - first))
+            for first, stop in self._chunks():  # blocks of frames: the sorting network works in cache
+                out[first:stop] = nanmedian_planes([v[first:stop] for v in speeds])
             self._cache[key] = out
         return self._cache[key]
 
@@ -428,11 +497,13 @@ class AnnotationContext:
             out = np.full(len(self.individuals), 50.0)
             if len(parts) > 1:
                 kidx = [self._kp(r) for r in parts]
-                complete = np.ones((self.n_frames, len(self.individuals)), dtype=bool)
-                for k in kidx:  # loop over backbone parts
-                    complete &= np.isfinite(self._raw[:, 0, k]) & np.isfinite(self._raw[:, 1, k])
+                finite = self._finite()
                 for i in range(len(self.individuals)):  # loop over animals
-                    frames = np.flatnonzero(complete[:, i])
+                    complete = np.ones(self.n_frames, dtype=bool)
+                    for k in kidx:  # loop over backbone parts: 1-D along time (fast, unlike (time, animal) planes)
+                        complete &= finite[:, 0, k, i]
+                        complete &= finite[:, 1, k, i]
+                    frames = np.flatnonzero(complete)
                     if frames.size < 400:
                         continue
                     frames = frames[np.linspace(0, frames.size - 1, min(5000, frames.size)).astype(int)]
@@ -532,6 +603,8 @@ class BaseAnnotator(BasePosesTransformer):
         ctx = self._context(ds)
         with quiet_nan_warnings():
             results = self.annotate(ctx)
+        ctx.presence  # noqa: B018 - computed now, kept by _release
+        ctx._release()
         return store_annotations(ds, ctx, results, self._behavior_info(), scope=self._scope,
                                  mask_missing=getattr(self, "mask_missing", True), where=type(self).__name__)
 

@@ -434,6 +434,8 @@ nose_likelihood : float
         where = type(self).__name__
         ctx = AnnotationContext(ds, self.roles_, where=where, presence_threshold=self.presence_threshold,
                                 extra=self.extra)
+        if {"climb-arena", "sniff-arena"} & set(self._selected()):
+            ctx.arena(self.arena)  # first: an arena estimated from the tracks frees its temporaries before the rest
         ctx.speeds(ctx.available("locomotion"))  # one pass for every rule
         results = {"individual": {}, "pair": {}}
         info = {}
@@ -445,6 +447,8 @@ nose_likelihood : float
                     if self._keep(ann, name):
                         results[ann._scope][name] = values
                         info[name] = meta[name]
+        ctx.presence  # noqa: B018 - computed now, kept by _release
+        ctx._release()  # free the context's caches before the results are stored (lower peak memory)
         individual = results["individual"]
         if "missing" in individual:  # DeepOF puts it last
             individual["missing"] = individual.pop("missing")

@@ -71,6 +71,38 @@ def _moving_average(x: np.ndarray, lag: int) -> np.ndarray:
     return np.stack([np.convolve(x[:, j].astype(float), kernel, mode="same") for j in range(x.shape[1])], axis=1)
 
 
+def _average_wins(b: np.ndarray, nb: np.ndarray, both: np.ndarray, lag: int) -> np.ndarray:
+    """``both & (_moving_average(b, lag) >= _moving_average(nb, lag))``, bit for bit, averaging only near ``both``.
+
+    The averages matter only where ``both`` is True, usually a small fraction of the frames. Each run of ``both``
+    is padded by ``lag`` frames on each side (clipped at the edges), the padded segments of a column are joined
+    end to end, and the same numpy convolution runs on that shorter series: every frame of a run keeps its whole
+    window inside its own segment, and the first and last segments keep the recording's edges, so each average is
+    the same dot product over the same values as on the full column.
+    """
+    n, m = b.shape
+    busy = np.count_nonzero(both)
+    if busy == 0:
+        return np.zeros_like(both)
+    if n < 4 * lag or busy * 4 > n * m:  # short or busy recordings: the whole columns
+        return both & (_moving_average(b, lag) >= _moving_average(nb, lag))
+    out = np.zeros_like(both)
+    kernel = np.ones(lag) / lag
+    col, start, stop = run_lengths(both)
+    for j in np.unique(col):  # loop over columns (animals or pairs)
+        s0 = np.maximum(start[col == j] - lag, 0)
+        e0 = np.minimum(stop[col == j] + lag, n)
+        # merge overlapping padded runs (a segment starts where the running end of the previous ones stops short)
+        new = np.r_[True, s0[1:] > np.maximum.accumulate(e0)[:-1]]
+        s0, e0 = s0[new], np.maximum.reduceat(e0, np.flatnonzero(new))
+        length = e0 - s0
+        frames = np.arange(length.sum()) + np.repeat(s0 - (np.cumsum(length) - length), length)  # the segments
+        mb = np.convolve(b[frames, j].astype(float), kernel, mode="same")
+        mn = np.convolve(nb[frames, j].astype(float), kernel, mode="same")
+        out[frames, j] = both[frames, j] & (mb >= mn)
+    return out
+
+
 def smooth_binary_median(x, width: int) -> np.ndarray:
     """DeepOF's binary moving median.
 
@@ -205,8 +237,8 @@ def smooth_paired(behavior, not_behavior=None, exclude=None, min_length: int = 6
     b = widen_bouts(b, lag)
     nb = widen_bouts(nb, lag)
     both = b & nb
-    b_wins = _moving_average(b, 4 * lag) >= _moving_average(nb, 4 * lag)
-    nb = nb & ~(both & b_wins)
+    b_wins = _average_wins(b, nb, both, 4 * lag)  # both & (moving average of b >= that of nb)
+    nb = nb & ~b_wins
     b = b & ~(both & ~b_wins)
     b &= ex
     nb &= ex

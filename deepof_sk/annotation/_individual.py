@@ -145,9 +145,12 @@ class ClimbingAnnotator(BaseAnnotator):
         return {"climb-arena": BehaviorInfo()}
 
     def annotate(self, ctx: AnnotationContext) -> dict[str, np.ndarray]:
-        nose = ctx.position("nose")
-        if np.isnan(nose).any():
-            nose = fill_nan_linear(nose, axis=0)
+        k_nose = ctx.keypoints.index(ctx.roles["nose"])
+        series = ctx._series()  # (2, keypoint, individual, time), contiguous along time
+        if np.isnan(series[:, k_nose]).any():
+            nose = fill_nan_linear(ctx.position("nose"), axis=0)
+        else:
+            nose = series[:, k_nose].transpose(2, 0, 1)  # (time, 2, individual) view, the same values
         arena = ctx.arena(self.arena)
         lengths = ctx.body_length() if self.body_length is None else np.full(len(ctx.individuals),
                                                                                float(self.body_length))
@@ -220,7 +223,8 @@ class ArenaSniffingAnnotator(BaseAnnotator):
 
     def annotate(self, ctx):
         arena = ctx.arena(self.arena)
-        nose = ctx.position("nose")
+        # (time, 2, individual) view of the contiguous series: its x and y columns are contiguous along time
+        nose = ctx._series()[:, ctx.keypoints.index(ctx.roles["nose"])].transpose(2, 0, 1)
         tol = float(self.sniff_arena_tol)
         band = np.stack([_in_band(arena, nose[:, :, i], tol, tol) for i in range(len(ctx.individuals))], axis=1)
         with np.errstate(invalid="ignore"):

@@ -122,30 +122,29 @@ class SocialContactAnnotator(BaseAnnotator):
         body = ctx.available("body") if "nose2body" in wanted else []
         kidx = [ctx.keypoints.index(ctx.roles[r]) for r in ("nose", "tail_base", *body)]
         raw = {name: np.zeros((ctx.n_frames, len(a)), dtype=bool) for name in wanted}
+        x, y = ctx._series()  # (keypoint, individual, time), contiguous along time
+        nose, tail = kidx[0], kidx[1]
         # one pass over blocks of frames; squared distances against squared tolerances (DeepOF's norm < tol)
         for first, stop in ctx._chunks():
-            block, at = ctx._block_of(kidx, first, stop)  # (frames, 2, keypoints, I)
-            x, y = block[:, 0], block[:, 1]
-            nose, tail, parts = at[0], at[1], at[2:]
-            rows = slice(first, stop)
+            t = slice(first, stop)
             for p, (i, j) in enumerate(zip(a, b, strict=True)):  # loop over ordered pairs
-                # squared distances against squared tolerances (the same test as DeepOF's norm < tol)
-                dx, dy = x[:, at, j] - x[:, nose, i, None], y[:, at, j] - y[:, nose, i, None]
+                px, py = x[kidx, j, t], y[kidx, j, t]  # (keypoints, frames): the partner's nose, tail base, body
+                dx, dy = px - x[nose, i, t], py - y[nose, i, t]
                 from_nose = dx * dx + dy * dy  # actor's nose to the partner's nose, tail base, body parts
-                dx, dy = x[:, [nose, tail], j] - x[:, tail, i, None], y[:, [nose, tail], j] - y[:, tail, i, None]
+                dx, dy = px[:2] - x[tail, i, t], py[:2] - y[tail, i, t]
                 from_tail = dx * dx + dy * dy  # actor's tail base to the partner's nose and tail base
-                nn, nt = from_nose[:, 0], from_nose[:, 1]
+                nn, nt = from_nose[0], from_nose[1]
                 with np.errstate(invalid="ignore"):
                     if "nose2nose" in wanted:
-                        raw["nose2nose"][rows, p] = nn < close2
+                        raw["nose2nose"][t, p] = nn < close2
                     if "sidebyside" in wanted:
-                        raw["sidebyside"][rows, p] = (nn < side2) & (from_tail[:, 1] < side2)
+                        raw["sidebyside"][t, p] = (nn < side2) & (from_tail[1] < side2)
                     if "sidereside" in wanted:
-                        raw["sidereside"][rows, p] = (nt < side2) & (from_tail[:, 0] < side2)
+                        raw["sidereside"][t, p] = (nt < side2) & (from_tail[0] < side2)
                     if "nose2tail" in wanted:
-                        raw["nose2tail"][rows, p] = nt < close2
-                    if "nose2body" in wanted and parts:
-                        raw["nose2body"][rows, p] = (from_nose[:, 2:] < close2).any(axis=1)
+                        raw["nose2tail"][t, p] = nt < close2
+                    if "nose2body" in wanted and body:
+                        raw["nose2body"][t, p] = (from_nose[2:] < close2).any(axis=0)
         return {name: smooth_binary_median(raw[name], width) for name in wanted}
 
 
@@ -224,17 +223,16 @@ class FollowingAnnotator(BaseAnnotator):
         a, b = ctx.pair_index()
         lags = min(ctx.frames(self.follow_window), ctx.n_frames)
         tol2 = float(self.follow_tol) ** 2
-        kidx = [ctx.keypoints.index(ctx.roles["nose"]), ctx.keypoints.index(ctx.roles["tail_base"])]
+        n, t = ctx.keypoints.index(ctx.roles["nose"]), ctx.keypoints.index(ctx.roles["tail_base"])
+        x, y = ctx._series()  # (keypoint, individual, time), contiguous along time
         raw = np.zeros((ctx.n_frames, len(a)), dtype=bool)
         fast = ctx.speed("nose")[:, a] > self.stationary_threshold
         for first, stop in ctx._chunks():  # blocks of frames, each reading lags - 1 frames back
             lo = max(0, first - lags + 1)
-            block, (n, t) = ctx._block_of(kidx, lo, stop)  # (frames from lo, 2, keypoints, I)
-            here = slice(first - lo, stop - lo)
+            here = slice(first, stop)
             for p, (i, j) in enumerate(zip(a, b, strict=True)):  # loop over ordered pairs (i follows j)
-                # contiguous copies: the lag loop reads them many times
-                nx, ny = np.ascontiguousarray(block[here, 0, n, i]), np.ascontiguousarray(block[here, 1, n, i])
-                tx, ty = np.ascontiguousarray(block[:, 0, t, j]), np.ascontiguousarray(block[:, 1, t, j])
+                nx, ny = x[n, i, here], y[n, i, here]  # contiguous rows: the lag loop reads them many times
+                tx, ty = x[t, j, lo:stop], y[t, j, lo:stop]
                 best = np.full(stop - first, np.nan)  # min over lags of the squared nose-to-path distance
                 for k in range(lags):  # loop over lags (fps / 2 of them), vectorised over frames
                     t0 = max(first, k)  # nose frames t >= k have a tail frame t - k
@@ -247,10 +245,10 @@ class FollowingAnnotator(BaseAnnotator):
                     dx += dy
                     np.fmin(best[t0 - first:], dx, out=best[t0 - first:])
                 # squared distances (monotone, so the same comparisons as DeepOF's distances)
-                nt = (nx - tx[here]) ** 2 + (ny - ty[here]) ** 2  # i's nose to j's tail base
-                tt = (block[here, 0, t, i] - tx[here]) ** 2 + (block[here, 1, t, i] - ty[here]) ** 2
-                nn = (nx - block[here, 0, n, j]) ** 2 + (ny - block[here, 1, n, j]) ** 2
+                nt = (nx - x[t, j, here]) ** 2 + (ny - y[t, j, here]) ** 2  # i's nose to j's tail base
+                tt = (x[t, i, here] - x[t, j, here]) ** 2 + (y[t, i, here] - y[t, j, here]) ** 2
+                nn = (nx - x[n, j, here]) ** 2 + (ny - y[n, j, here]) ** 2
                 with np.errstate(invalid="ignore"):
-                    raw[first:stop, p] = (best < tol2) & (nt < tt) & (nt < nn) & fast[first:stop, p]
+                    raw[here, p] = (best < tol2) & (nt < tt) & (nt < nn) & fast[here, p]
         smoothed = smooth_binary_median(raw, ctx.frames(self.median_window))
         return {"following": remove_short_bouts(smoothed, ctx.frames(self.min_bout_duration))}

@@ -55,16 +55,27 @@ __all__ = [
 
 def _envelope(p: np.ndarray, center: np.ndarray, quantile: float, n_sectors: int) -> np.ndarray:
     """Per angular sector around ``center``, the point at the ``quantile`` of the distance (vectorised)."""
-    d = p - center
-    r = np.hypot(d[:, 0], d[:, 1])
-    sector = (
-        np.floor((np.arctan2(d[:, 1], d[:, 0]) + np.pi) / (2 * np.pi) * n_sectors).astype(int) % n_sectors
-    )
-    order = np.lexsort((r, sector))
+    dx, dy = p[:, 0] - center[0], p[:, 1] - center[1]  # contiguous columns: hypot and arctan2 vectorise
+    r = np.hypot(dx, dy)
+    angle = np.arctan2(dy, dx)
+    angle += np.pi  # in place, the same operations in the same order as (arctan2 + pi) / (2 pi) * n_sectors
+    angle /= 2 * np.pi
+    angle *= n_sectors
+    sector = np.floor(angle, out=angle).astype(np.int16 if n_sectors < 2**15 else int) % n_sectors
+    # points grouped by sector in their original order (a stable radix sort of small integers), then in each
+    # sector the k-th smallest distance by a partition, ties broken by position: what a lexsort by (sector, r)
+    # followed by indexing gives, without sorting every point by its distance
+    order = np.argsort(sector, kind="stable")
     counts = np.bincount(sector, minlength=n_sectors)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
-    full = counts > 0
-    pick = starts[full] + np.floor(quantile * (counts[full] - 1)).astype(int)
+    full = np.flatnonzero(counts > 0)
+    ranks = np.floor(quantile * (counts[full] - 1)).astype(int)
+    r_sorted = r[order]
+    pick = np.empty(len(full), dtype=np.intp)
+    for n, (s, k) in enumerate(zip(full, ranks, strict=True)):  # loop over sectors (tens), not points
+        seg = r_sorted[starts[s]: starts[s] + counts[s]]
+        v = np.partition(seg, k)[k]
+        pick[n] = starts[s] + np.flatnonzero(seg == v)[k - np.count_nonzero(seg < v)]
     return p[order[pick]]
 
 
@@ -136,16 +147,25 @@ def detect_arena_from_tracks(
     if shape not in ("circle", "polygon"):
         raise ValueError(f"{where}: `shape` must be 'circle' or 'polygon'; got {shape!r}.")
     pos = ds[S.POSITION] if keypoints is None else ds[S.POSITION].sel({S.KEYPOINT: list(keypoints)})
-    p = pos.sel({S.SPACE: list(S.SPACE_2D)}).transpose(..., S.SPACE).values.reshape(-1, 2)
-    p = p[np.isfinite(p).all(1)]
-    if len(p) > max_points:
-        p = p[:: int(np.ceil(len(p) / max_points))]
+    pos = pos.transpose(..., S.SPACE)  # a view: (other dims..., space)
+    space = [str(c) for c in pos[S.SPACE].values]
+    cols = [space.index(c) for c in S.SPACE_2D]
+    values = pos.values  # (n_points..., space)
+    # flat indices (C order over the other dims) of the points with both coordinates finite, evenly strided
+    # beyond max_points; only those points are gathered (no copy of the whole array)
+    finite = np.isfinite(values)
+    idx = np.flatnonzero(finite[..., cols[0]] & finite[..., cols[1]])
+    if len(idx) > max_points:
+        idx = idx[:: int(np.ceil(len(idx) / max_points))]
+    p = values[np.unravel_index(idx, values.shape[:-1])]
+    p = p if cols == [0, 1] and p.shape[1] == 2 else p[:, cols]
     if len(p) < 10:
         raise ValueError(
             f"{where}: recording {_recording_label(ds)} has {len(p)} finite keypoint positions; at least 10 are "
             "needed to estimate an arena from the tracks. Give the arena explicitly (attach_arena)."
         )
-    center = (np.quantile(p, 0.005, axis=0) + np.quantile(p, 0.995, axis=0)) / 2
+    lo, hi = np.quantile(p, [0.005, 0.995], axis=0)
+    center = (lo + hi) / 2
     unit = ds.attrs.get(S.SPACE_UNIT, "pixels")
     for _ in range(2):
         env = _envelope(p, center, quantile, n_sectors)

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from deepof_sk.annotation import AnnotationContext
-from deepof_sk.annotation._base import _median_above, interpolate_forward, nanmedian_last
+from deepof_sk.annotation._base import (
+    _median_above,
+    _sorting_network,
+    interpolate_forward,
+    nanmedian_last,
+    nanmedian_planes,
+)
 from deepof_sk.datasets import make_synthetic_poses
 from deepof_sk.features._kinematics import deepof_speed
 
@@ -65,6 +71,59 @@ def test_interpolate_forward_is_pandas_interpolate():
     clean = RNG.random((20, 2))
     clean[:4] = np.nan
     assert interpolate_forward(clean) is clean  # nothing to fill: no copy
+
+
+def test_interpolate_forward_tells_leading_from_other_gaps():
+    base = RNG.random((30, 4))
+    base[:2] = np.nan
+    for case in ("leading", "all", "interior", "trailing"):
+        v = base.copy()
+        if case == "all":
+            v[:, 1] = np.nan
+        elif case == "interior":
+            v[10, 2] = np.nan
+        elif case == "trailing":
+            v[-1, 3] = np.nan
+        got = interpolate_forward(v)
+        assert (got is v) == (case in ("leading", "all")), case
+        np.testing.assert_array_equal(got, pd.DataFrame(v).interpolate().to_numpy())
+
+
+def test_sorting_network_sorts_every_input():
+    import itertools
+
+    for n in range(1, 13):  # 0-1 principle: a network that sorts every 0/1 input sorts everything
+        planes = list(np.array(list(itertools.product([0.0, 1.0], repeat=n))).T)
+        for i, j in _sorting_network(n):
+            planes[i], planes[j] = np.minimum(planes[i], planes[j]), np.maximum(planes[i], planes[j])
+        assert (np.diff(np.array(planes), axis=0) >= 0).all(), n
+
+
+def test_nanmedian_planes_with_ties_infinities_and_empty_rows():
+    for r in (1, 2, 5, 11, 12):
+        v = np.round(RNG.random((300, 2, r)) * 10, 0)  # many ties
+        v[RNG.random(v.shape) < 0.25] = np.nan
+        v[:3] = np.nan
+        v[5, 0] = np.inf
+        v[6, 1, 0] = -np.inf
+        with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+            ref = np.nanmedian(v, axis=-1)
+        np.testing.assert_array_equal(nanmedian_planes([v[..., j] for j in range(r)]), ref)
+
+
+@pytest.mark.parametrize("fraction", [0.01, 0.5])
+def test_nan_confidence_reads_as_tracked(fraction):
+    ds = make_synthetic_poses(300, scenario="explore", n_individuals=2, dropout_rate=0.2, random_state=2)
+    conf = ds.confidence.values.copy()
+    conf[RNG.random(conf.shape) < fraction] = np.nan  # a few entries (patched) or many (one pass)
+    ds = ds.assign(confidence=(ds.confidence.dims, conf))
+    tracked = np.isfinite(ds.position.values).all(axis=1)
+    ctx = AnnotationContext(ds, {"nose": "Nose"}, where="test")
+    expected = np.where(np.isnan(conf), tracked.astype(float), conf)
+    np.testing.assert_array_equal(ctx._confidence_all(), expected)
+    np.testing.assert_array_equal(ctx.confidence("nose"), expected[:, 0])
+    np.testing.assert_array_equal(ctx.presence, np.median(expected, axis=1) > 0.5)
+    assert np.isnan(ds.confidence.values).sum() == np.isnan(conf).sum()  # the dataset is not written into
 
 
 def test_context_api_for_custom_rules():

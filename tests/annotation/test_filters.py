@@ -133,3 +133,20 @@ def test_long_recordings_count_exactly():
     ref = np.array([x[i - 12: i + 13].sum() > 12 if 12 <= i < len(x) - 12 else False for i in picks])
     np.testing.assert_array_equal(got, ref)
     np.testing.assert_array_equal(remove_short_bouts(x, 30), ref_remove_short(x, 30))
+
+
+@pytest.mark.parametrize("lag", [8, 24, 25])
+def test_average_wins_near_overlaps_equals_whole_column_averages(lag):
+    # the conflict rule of smooth_paired averages only around the frames both states claim; the result must be
+    # the whole-column numpy convolution bit for bit, also for runs that touch the first and last frames
+    from deepof_sk.annotation._filters import _average_wins, _moving_average
+
+    for sparse in (0.002, 0.02, 0.3):  # segment path and whole-column fallback
+        b = widen_bouts(RNG.random((6000, 3)) < sparse, 9)
+        nb = widen_bouts(RNG.random((6000, 3)) < sparse, 5)
+        b[:4], nb[:4], b[-3:], nb[-3:] = True, True, True, True
+        both = b & nb
+        ref = both & (_moving_average(b, lag) >= _moving_average(nb, lag))
+        np.testing.assert_array_equal(_average_wins(b, nb, both, lag), ref)
+    empty = np.zeros((100, 2), bool)
+    assert not _average_wins(empty, empty, empty, lag).any()
