@@ -87,8 +87,9 @@ def _annotate_job(path: Path, cfg: dict) -> dict:
 
 def _scale_check(args) -> None:
     if args.px_per_mm is None and args.arena_size is None:
-        log.warning("no --arena-size or --px-per-mm: positions stay in pixels while DeepOF's thresholds are in mm "
-                    "(25 mm contact, 40 mm/s ...); behaviours are only right if 1 px is about 1 mm.")
+        log.warning("no --arena-size or --px-per-mm: DeepOF's thresholds are in mm (25 mm contact, 40 mm/s ...), so "
+                    "only recordings already in mm can be annotated; recordings in pixels will fail. Pass "
+                    "--arena-size '380 mm' (the arena's real diameter) or --px-per-mm.")
 
 
 def _cmd_annotate(args) -> int:
