@@ -117,15 +117,19 @@ def main() -> None:
     parser.add_argument("--dtype", nargs="+", default=["float64"], choices=["float64", "float32"],
                         help="dtype of the recordings (float32 recordings stay float32 through the chain)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--write", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.write:
+        _write_recordings(args.write)
+        return
     if args.child:
         print(json.dumps(run_one(int(args.child[0]), int(args.child[1]), args.child[2] == "1", args.child[3])))
         return
     print("2 recordings x 2 animals x 14 keypoints, synthetic 'explore' with noise, dropouts, gaps and spikes")
     print(f"{'frames':>8} {'dtype':>7} {'jobs':>4} | {'clean s':>7} {'chain s':>8} {'cpu s':>7} {'x DeepOF':>8} | {'annot s':>8} {'x DeepOF':>8}"
           f" | {'peak GiB':>8} {'input':>6} {'DeepOF/peak':>11}")
-    for frames in args.frames:
-        _write_recordings(frames)
+    for frames in args.frames:  # in a subprocess: a child's ru_maxrss starts from its parent's size at fork
+        subprocess.run([sys.executable, __file__, "--write", str(frames)], check=True)
     for frames, dtype, n_jobs in ((f, d, j) for f in args.frames for d in args.dtype for j in args.n_jobs):
         cmd = [sys.executable, __file__, "--child", str(frames), str(n_jobs), "1" if args.annotate else "0", dtype]
         r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
