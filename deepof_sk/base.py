@@ -32,12 +32,11 @@ def map_recordings(func: Callable[[xr.Dataset], Any], recordings: Sequence[xr.Da
     (benchmarks/bench_pipeline.py on 2 cores, two 90,000-frame recordings: worker processes were 4-7x slower than
     one thread, threads on par with it while the step is dominated by GIL-holding xarray bookkeeping). joblib's
     active backend takes precedence, so ``with joblib.parallel_config(backend="dask", n_jobs=-1):`` moves the work
-    onto a dask cluster unchanged; steps left at ``n_jobs=None`` take ``n_jobs`` from that configuration.
+    onto a dask cluster unchanged for the steps given an ``n_jobs``.
     """
-    if n_jobs is None:  # a step left at n_jobs=None follows ``joblib.parallel_config(n_jobs=...)`` when one is set
-        from joblib.parallel import get_active_backend
-
-        n_jobs = get_active_backend()[1]
+    # n_jobs=None stays serial even inside ``joblib.parallel_config(n_jobs=...)``: the steps of a pipeline run inside
+    # joblib's (or dask's) workers in nested use, where asking the active backend for more workers deadlocks dask's
+    # worker threads; set ``n_jobs`` on the steps that should fan out
     if n_jobs in (None, 1) or len(recordings) == 1:
         return [func(ds) for ds in recordings]
     return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(func)(ds) for ds in recordings)
