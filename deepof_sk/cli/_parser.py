@@ -18,34 +18,24 @@ from ._supervised import _cmd_predict, _cmd_train
 
 
 # -- parser ----------------------------------------------------------------------------------------------------
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1; got {value}")
-    return value
+def _number(kind, minimum, *, strict: bool, what: str):
+    """An argparse ``type``: ``kind`` (int or float) at least ``minimum`` (above it when ``strict``)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}") from None
+        if value < minimum or (strict and value == minimum) or value != value:  # value != value: NaN
+            raise argparse.ArgumentTypeError(f"expected a number {'>' if strict else '>='} {minimum}; got {value:g}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number; got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0; got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0; got {value:g}")
-    return value
+_positive_int = _number(int, 1, strict=False, what="a whole number")
+_non_negative_int = _number(int, 0, strict=False, what="a whole number")
+_positive_float = _number(float, 0, strict=True, what="a number")
 
 
 def _length(text: str) -> str:
