@@ -50,7 +50,7 @@ def _from_json(value):
     from ..preprocessing import Arena
 
     if isinstance(value, dict) and "__arena__" in value:
-        return Arena.from_dict(value["__arena__"]) if hasattr(Arena, "from_dict") else value["__arena__"]
+        return Arena.from_dict(value["__arena__"])
     if isinstance(value, dict) and "__skeleton__" in value:
         d = value["__skeleton__"]
         return Skeleton(d["keypoints"], [tuple(e) for e in d["edges"]], areas=d.get("areas"),
