@@ -118,8 +118,7 @@ class LookaroundAnnotator(BaseAnnotator):
             ctx.distances([("nose", "left_ear"), ("nose", "right_ear")])
             for ear in ("left_ear", "right_ear"):
                 d = ctx.distance("nose", ear)
-                median = np.median(d, axis=0) if not np.isnan(d).any() else np.nanmedian(d, axis=0)
-                cue &= d > 0.9 * median
+                cue &= d > 0.9 * ctx.nose_ear_median(ear)
         cue &= ~self._close_range(ctx)
         look, _ = smooth_paired(immobile & cue, immobile & ~cue, immobile, lag)
         look[undefined] = False

@@ -42,6 +42,8 @@ __all__ = [
     "AnnotationContext",
     "BaseAnnotator",
     "BehaviorInfo",
+    "BODY_LENGTH_ATTR",
+    "NOSE_EAR_ATTR",
 ]
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,39 @@ KIND_COORD = {"behavior": "behavior_kind", SOCIAL_BEHAVIOR: "social_behavior_kin
 _CHUNK = 8192
 
 _MM_PER_UNIT = {"mm": 1.0, "millimeters": 1.0, "millimetres": 1.0, "cm": 10.0, "m": 1000.0}
+
+#: ``ds.attrs`` key of a given per-animal body length in mm, JSON ``{individual: value}`` (or a dict): used by
+#: climb-arena instead of estimating it from the recording (:meth:`AnnotationContext.body_length`).
+BODY_LENGTH_ATTR = "deepof_sk_body_length"
+#: ``ds.attrs`` key of given per-animal median nose-ear distances in mm, JSON ``{individual: {"left_ear": value,
+#: "right_ear": value}}`` (or a dict): used by stat-lookaround instead of the medians over the recording
+#: (:meth:`AnnotationContext.nose_ear_median`).
+NOSE_EAR_ATTR = "deepof_sk_lookaround_nose_ear"
+
+#: Body length: fewer complete frames than this give DeepOF's default of 50 mm; at most this many are used.
+_MIN_BODY_FRAMES = 400
+_MAX_BODY_FRAMES = 5000
+
+
+def _body_length_sample(n: int) -> np.ndarray:
+    """Positions, among ``n`` complete frames, of the (at most 5,000, evenly spaced) frames the body length uses."""
+    return np.linspace(0, n - 1, min(_MAX_BODY_FRAMES, n)).astype(int)
+
+
+def body_length_from_frames(lengths: np.ndarray) -> np.ndarray:
+    """DeepOF's body length per animal from per-frame backbone lengths ``(time, individual)`` (NaN where the
+    backbone is incomplete), as :meth:`AnnotationContext.body_length` computes it from the same frames."""
+    out = np.full(lengths.shape[1], 50.0)
+    for i in range(lengths.shape[1]):  # loop over animals
+        frames = np.flatnonzero(~np.isnan(lengths[:, i]))
+        if frames.size >= _MIN_BODY_FRAMES:
+            out[i] = np.percentile(lengths[frames[_body_length_sample(frames.size)], i], 80)
+    return out
+
+
+def median_over_time(values: np.ndarray) -> np.ndarray:
+    """Median along axis 0 of ``(time, individual)`` values, NaN ignored (stat-lookaround's reference)."""
+    return np.median(values, axis=0) if not np.isnan(values).any() else np.nanmedian(values, axis=0)
 
 
 @dataclass(frozen=True)
@@ -228,9 +263,17 @@ class AnnotationContext:
     ``position(role, individual)`` and ``keypoint_position(name, individual)`` in mm; ``speed(role, individual)``
     (DeepOF's rolling speed, mm/s); ``confidence(role, individual)``; ``distance(role_a, role_b, individual_a,
     individual_b)`` and ``pair_distance(role_a, role_b)`` over :attr:`pairs`, in mm; ``presence`` (time,
-    individual); ``body_length()``; ``arena(spec)`` (an :class:`~deepof_sk.preprocessing.Arena` in mm);
-    ``frames(seconds)``; ``has(role)`` / ``available(roles_or_group)``. Arrays are shared caches or views of the
-    dataset: read them, never write into them.
+    individual); ``body_length()``; ``nose_ear_median(ear)``; ``arena(spec)`` (an
+    :class:`~deepof_sk.preprocessing.Arena` in mm); ``frames(seconds)``; ``has(role)`` /
+    ``available(roles_or_group)``. Arrays are shared caches or views of the dataset: read them, never write into
+    them.
+
+    Whole-recording statistics can be given instead of computed, through the dataset's attributes (what
+    :func:`~deepof_sk.scale.transform_in_chunks` does, from a first pass over the chunks, so that every chunk uses
+    the statistic of the whole recording): ``attrs["deepof_sk_body_length"]`` (:data:`BODY_LENGTH_ATTR`), JSON
+    ``{individual: mm}``, replaces :meth:`body_length`; ``attrs["deepof_sk_lookaround_nose_ear"]``
+    (:data:`NOSE_EAR_ATTR`), JSON ``{individual: {"left_ear": mm, "right_ear": mm}}``, replaces
+    :meth:`nose_ear_median`. Without them nothing changes.
     """
 
     def __init__(self, ds: xr.Dataset, roles: Mapping[str, str], *, where: str, presence_threshold: float = 0.5,
@@ -491,27 +534,92 @@ class AnnotationContext:
         """Per-animal body length in mm (DeepOF): the 80th percentile of the summed Nose-Spine_1-Center-Spine_2-
         Tail_base segment lengths over up to 5,000 frames where the mapped backbone parts are all tracked; 50 mm
         when fewer than two parts are mapped or fewer than 400 such frames exist. DeepOF draws the 5,000 frames at
-        random; they are evenly spaced here, so the value is deterministic."""
+        random; they are evenly spaced here, so the value is deterministic. ``attrs["deepof_sk_body_length"]``
+        (see :data:`BODY_LENGTH_ATTR`), when present, is used instead."""
         if "body_length" not in self._cache:
+            given = self._given(BODY_LENGTH_ATTR)
+            if given is not None:
+                if not all(np.isfinite(v) and v > 0 for v in given):
+                    raise ValueError(f"{self.where}: attrs[{BODY_LENGTH_ATTR!r}] must give a positive body length "
+                                     f"in mm for every animal; got {given}.")
+                self._cache["body_length"] = np.asarray(given, dtype=float)
+                return self._cache["body_length"]
             parts = self.available("backbone")
             out = np.full(len(self.individuals), 50.0)
             if len(parts) > 1:
                 kidx = [self._kp(r) for r in parts]
-                finite = self._finite()
                 for i in range(len(self.individuals)):  # loop over animals
-                    complete = np.ones(self.n_frames, dtype=bool)
-                    for k in kidx:  # loop over backbone parts: 1-D along time (fast, unlike (time, animal) planes)
-                        complete &= finite[:, 0, k, i]
-                        complete &= finite[:, 1, k, i]
-                    frames = np.flatnonzero(complete)
-                    if frames.size < 400:
+                    frames = np.flatnonzero(self._backbone_complete(kidx, i))
+                    if frames.size < _MIN_BODY_FRAMES:
                         continue
-                    frames = frames[np.linspace(0, frames.size - 1, min(5000, frames.size)).astype(int)]
-                    pts = self._raw[frames][:, :, kidx, i]  # (n, 2, R): only the sampled frames are read
-                    seg = np.diff(pts, axis=2) * self.mm_per_unit  # (n, 2, R - 1)
-                    out[i] = np.percentile(np.sqrt((seg * seg).sum(axis=1)).sum(axis=1), 80)
+                    frames = frames[_body_length_sample(frames.size)]
+                    out[i] = np.percentile(self._backbone_rows(frames, kidx, i), 80)
             self._cache["body_length"] = out
         return self._cache["body_length"]
+
+    def _backbone_complete(self, kidx: Sequence[int], i: int) -> np.ndarray:
+        """``(time,)`` bool: every backbone part ``kidx`` of animal ``i`` has both coordinates."""
+        finite = self._finite()
+        complete = np.ones(self.n_frames, dtype=bool)
+        for k in kidx:  # loop over backbone parts: 1-D along time (fast, unlike (time, animal) planes)
+            complete &= finite[:, 0, k, i]
+            complete &= finite[:, 1, k, i]
+        return complete
+
+    def _backbone_rows(self, frames: np.ndarray, kidx: Sequence[int], i: int) -> np.ndarray:
+        """Summed backbone segment lengths in mm of animal ``i`` on ``frames`` (only those frames are read)."""
+        pts = self._raw[frames][:, :, kidx, i]  # (n, 2, R)
+        seg = np.diff(pts, axis=2) * self.mm_per_unit  # (n, 2, R - 1)
+        return np.sqrt((seg * seg).sum(axis=1)).sum(axis=1)
+
+    def backbone_lengths(self) -> np.ndarray:
+        """Per-frame summed backbone segment length in mm, ``(time, individual)``: the quantity whose 80th
+        percentile is :meth:`body_length`; NaN on frames where a mapped backbone part is not tracked, and
+        everywhere when fewer than two backbone parts are mapped. :func:`body_length_from_frames` of the values of
+        a whole recording (e.g. gathered chunk by chunk) is :meth:`body_length`, bit for bit."""
+        out = np.full((self.n_frames, len(self.individuals)), np.nan)
+        parts = self.available("backbone")
+        if len(parts) > 1:
+            kidx = [self._kp(r) for r in parts]
+            for i in range(len(self.individuals)):  # loop over animals
+                frames = np.flatnonzero(self._backbone_complete(kidx, i))
+                out[frames, i] = self._backbone_rows(frames, kidx, i)
+        return out
+
+    def nose_ear_median(self, ear: str) -> np.ndarray:
+        """Median over the recording of the nose-``ear`` distance (``ear`` "left_ear" or "right_ear"), mm, per
+        animal (stat-lookaround's reference; NaN ignored). ``attrs["deepof_sk_lookaround_nose_ear"]`` (see
+        :data:`NOSE_EAR_ATTR`), when present, is used instead."""
+        key = ("nose_ear_median", ear)
+        if key not in self._cache:
+            given = self._given(NOSE_EAR_ATTR, ear)
+            if given is not None:
+                self._cache[key] = np.asarray(given, dtype=float)
+            else:
+                self.distances([("nose", ear)])
+                self._cache[key] = median_over_time(self.distance("nose", ear))
+        return self._cache[key]
+
+    def _given(self, attr: str, part: str | None = None) -> list[float] | None:
+        """Per-animal values of a statistic given in ``attrs[attr]`` (JSON or dict ``{individual: value}``, or
+        ``{individual: {part: value}}``), in the order of :attr:`individuals`; None when the attribute is absent."""
+        raw = self.ds.attrs.get(attr)
+        if raw is None:
+            return None
+        shape = "{individual: value}" if part is None else f'{{individual: {{"{part}": value, ...}}}}'
+        try:
+            table = json.loads(raw) if isinstance(raw, (str, bytes)) else dict(raw)
+            values = []
+            for ind in self.individuals:
+                entry = table[ind] if part is None else table[ind][part]
+                values.append(float(entry))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{self.where}: attrs[{attr!r}] of recording {self.ds.attrs.get(S.SOURCE_FILE) or ''} must be "
+                f"{shape} (JSON or a dict) with an entry for every animal {self.individuals}; got {raw!r} "
+                f"({type(exc).__name__}: {exc}). Remove it to compute the statistic from the recording."
+            ) from exc
+        return values
 
     def arena(self, spec="auto"):
         """The arena in mm: ``"auto"`` (attrs, else estimated from the tracks), ``"from_attrs"``, an Arena or a

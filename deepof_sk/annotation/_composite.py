@@ -229,7 +229,8 @@ nose_likelihood : float
         ``"freezing"``: the shipped freezing/immobility model (see :class:`ImmobilityAnnotator`).
         Frame classifier for immobility (see :class:`ImmobilityAnnotator`).
     body_length : float, optional
-        Body length in mm for climb-arena; default DeepOF's estimate.
+        Body length in mm for climb-arena; default ``attrs["deepof_sk_body_length"]`` when the dataset has it, else
+        DeepOF's estimate (see Notes).
     custom_rules : list of annotators, optional
         :class:`RuleAnnotator` instances or other :class:`BaseAnnotator` subclasses; their behaviours come first,
         as in DeepOF. They share this annotator's roles and context (``extra``).
@@ -255,6 +256,12 @@ nose_likelihood : float
     (time, individual_pair, social_behavior); NaN where an animal is missing (``missing`` itself is never masked).
     :func:`to_deepof_table` turns a result into DeepOF's table. Use :meth:`from_deepof_parameters` to start from
     DeepOF's parameter dict (frames). Differences from DeepOF are listed in ``docs/annotation.md``.
+
+    Two rules use a statistic of the whole recording, which a dataset can carry instead (in mm; JSON strings or
+    dicts): ``attrs["deepof_sk_body_length"] = {individual: length}`` for climb-arena's body length (a given
+    ``body_length=`` wins), and ``attrs["deepof_sk_lookaround_nose_ear"] = {individual: {"left_ear": d,
+    "right_ear": d}}`` for stat-lookaround's median nose-ear distances. :func:`~deepof_sk.scale.transform_in_chunks`
+    sets them from a first pass over the chunks, so chunked annotations equal the unchunked ones.
 
     Examples
     --------

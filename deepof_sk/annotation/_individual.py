@@ -82,8 +82,9 @@ class ClimbingAnnotator(BaseAnnotator):
     climb_tol : float, default 0.15
         Tolerance as a fraction of the body length (DeepOF's ``climb_tol``).
     body_length : float, optional
-        Body length in mm for every animal; default DeepOF's estimate (80th percentile of the backbone length,
-        50 mm when the backbone is not tracked on at least 400 frames).
+        Body length in mm for every animal; default ``attrs["deepof_sk_body_length"]`` (JSON ``{individual: mm}``)
+        when the dataset has it, else DeepOF's estimate (80th percentile of the backbone length, 50 mm when the
+        backbone is not tracked on at least 400 frames).
     median_window : float, default 0.5
         Binary median filter in seconds (DeepOF's ``median_filter_width`` = fps / 2 frames).
     roles : dict, optional

@@ -197,8 +197,11 @@ class _FileWriter:
 
 
 def _plan(estimator, source: RecordingSource, chunk: int, overlap: int, verbose: bool):
-    """Steps for this recording: global steps replaced by their frozen version after a first pass."""
+    """Steps for this recording: global steps replaced by their frozen version after a first pass (none when the
+    recording is a single chunk: every step then sees the whole recording)."""
     steps = list(_steps_of(estimator))
+    if source.n_frames <= chunk:
+        return steps
     for i, step in enumerate(steps):
         acc = make_accumulator(step, source.n_frames, source.fps)
         if acc is None:
@@ -347,9 +350,11 @@ def transform_in_chunks(estimator, source, *, chunk_size="1h", overlap="auto", f
     unchunked values on every frame, the recording's ends included (the first and last chunks are not extended
     past them). :class:`~deepof_sk.preprocessing.OutlierFilter`'s ``method="deepof"`` threshold is a statistic of
     the whole recording: a first pass over the chunks streams it, and the chunked transform applies it, so the
-    masks are the unchunked ones. ``cum-distance`` is carried from chunk to chunk. Approximations, each announced by
-    a :class:`ChunkingWarning`: an arena estimated from the tracks (attach the arena instead), climb-arena's body
-    length and stat-lookaround's median nose-ear distance (taken per chunk), learned imputation. Steps that bridge
+    masks are the unchunked ones. Likewise climb-arena's body length and stat-lookaround's median nose-ear
+    distances: a first pass streams their per-frame values (on the outputs of the steps before the annotator) and
+    every chunk is annotated with the statistics of the whole recording. ``cum-distance`` is carried from chunk to
+    chunk. Approximations, each announced by a :class:`ChunkingWarning`: an arena estimated from the tracks (attach
+    the arena instead), learned imputation and arena detection. Steps that bridge
     NaN gaps with values on both sides (Savitzky-Golay, ``Interpolator(gap_policy="ends")``, the annotators' speed
     interpolation) are exact unless a gap longer than the overlap straddles a chunk boundary.
 

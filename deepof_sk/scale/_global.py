@@ -5,11 +5,18 @@
   keypoint, individual and coordinate, the count, mean and sum of squared deviations of the residuals (Chan et al.'s
   pairwise update, numerically as good as the two-pass formula) and the largest coordinate; the chunked transform
   then applies those fixed limits (:class:`FrozenOutlierFilter`).
+* The rule annotators' climb-arena body length (80th percentile of the per-frame backbone length over up to 5,000
+  evenly spaced frames) and stat-lookaround's median nose-ear distances: a first pass streams the per-frame values
+  (one float per frame, animal and quantity) computed on the chunk outputs of the steps before the annotator, and
+  takes the percentile and medians at the end; every chunk then gets them through the dataset attributes the
+  annotators read (:data:`~deepof_sk.annotation._base.BODY_LENGTH_ATTR`, ``NOSE_EAR_ATTR``).
 * ``cum-distance`` of the rule annotators is a running sum from the first frame: the offset reached at the end of
   each chunk is carried into the next.
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import xarray as xr
@@ -121,10 +128,109 @@ class _OutlierAccumulator:
         return frozen
 
 
+def _annotator_statistics(est) -> tuple[bool, bool]:
+    """(body length needed, nose-ear medians needed) by a rule annotator, judged from its parameters."""
+    name = type(est).__name__
+    if name == "DeepOFAnnotator":
+        chosen = set(est._selected())
+        return "climb-arena" in chosen and est.body_length is None, "stat-lookaround" in chosen
+    if name == "ClimbingAnnotator":
+        return est.body_length is None, False
+    if name == "LookaroundAnnotator":
+        return False, True
+    return False, False
+
+
+class _AnnotatorStatistics:
+    """First pass of a rule annotator: streams the per-frame backbone lengths and nose-ear distances of the kept
+    frames of each chunk, computed exactly as the annotator's context computes them, into arrays of the whole
+    recording (one float per frame and animal each)."""
+
+    def __init__(self, est, n_frames: int, body: bool, nose_ear: bool):
+        self.est = est
+        self.n_frames = n_frames
+        self.body, self.nose_ear = body, nose_ear
+        self.lengths = None
+        self.distances = {}
+        self.individuals = None
+        self.given = set()
+
+    def update(self, ds: xr.Dataset, ext_lo: int, kept_lo: int, kept_hi: int) -> None:
+        from ..annotation._base import BODY_LENGTH_ATTR, NOSE_EAR_ATTR, AnnotationContext
+
+        self.given = {a for a in (BODY_LENGTH_ATTR, NOSE_EAR_ATTR) if a in ds.attrs}  # given by the user: kept
+        ds = ds.isel({S.TIME: slice(kept_lo - ext_lo, kept_hi - ext_lo)})
+        ctx = AnnotationContext(ds, self.est.roles_, where=type(self.est).__name__)
+        n_i = len(ctx.individuals)
+        if self.individuals is None:
+            self.individuals = ctx.individuals
+            if self.body:
+                self.lengths = np.full((self.n_frames, n_i), np.nan)
+            if self.nose_ear:  # (individual, time) rows, read through a (time, individual) view like the context's
+                self.distances = {ear: np.full((n_i, self.n_frames), np.nan) for ear in ("left_ear", "right_ear")}
+        if self.body and BODY_LENGTH_ATTR not in self.given:
+            self.lengths[kept_lo:kept_hi] = ctx.backbone_lengths()
+        if self.nose_ear and NOSE_EAR_ATTR not in self.given:
+            ctx.distances([("nose", ear) for ear in self.distances])
+            for ear, out in self.distances.items():
+                out[:, kept_lo:kept_hi] = ctx.distance("nose", ear).T
+
+    def finalize(self):
+        """The annotator, wrapped so that every chunk carries the statistics of the whole recording."""
+        from ..annotation._base import (
+            BODY_LENGTH_ATTR,
+            NOSE_EAR_ATTR,
+            body_length_from_frames,
+            median_over_time,
+        )
+
+        attrs = {}
+        if self.body and BODY_LENGTH_ATTR not in self.given and self.lengths is not None:
+            lengths = body_length_from_frames(self.lengths)
+            attrs[BODY_LENGTH_ATTR] = json.dumps({ind: float(v) for ind, v in zip(self.individuals, lengths,
+                                                                                  strict=True)})
+        if self.nose_ear and NOSE_EAR_ATTR not in self.given and self.distances:
+            medians = {ear: median_over_time(d.T) for ear, d in self.distances.items()}
+            attrs[NOSE_EAR_ATTR] = json.dumps({ind: {ear: float(m[i]) for ear, m in medians.items()}
+                                               for i, ind in enumerate(self.individuals)})
+        return WithRecordingStatistics(self.est, attrs) if attrs else self.est
+
+
+class WithRecordingStatistics:
+    """A fitted annotator run with whole-recording statistics attached to each dataset it transforms.
+
+    Made by :func:`~deepof_sk.scale.transform_in_chunks` after its first pass: ``transform`` adds ``attrs`` (JSON
+    strings such as ``attrs["deepof_sk_body_length"]``) to the dataset where it lacks them, runs the annotator and
+    removes them from the result again, so the output looks like the unchunked one.
+
+    Parameters
+    ----------
+    estimator : fitted annotator
+        The step to run.
+    attrs : dict
+        Attribute name -> value to attach.
+    """
+
+    def __init__(self, estimator, attrs: dict):
+        self.estimator = estimator
+        self.attrs = dict(attrs)
+
+    def transform(self, ds: xr.Dataset) -> xr.Dataset:
+        """Annotate ``ds`` with the statistics attached."""
+        added = {k: v for k, v in self.attrs.items() if k not in ds.attrs}
+        out = self.estimator.transform(ds.assign_attrs(added) if added else ds)
+        if added:
+            out.attrs = {k: v for k, v in out.attrs.items() if k not in added}
+        return out
+
+
 def make_accumulator(est, n_frames: int, fps):
     """The first-pass accumulator of a step with a whole-recording statistic, or None when it has none."""
     if type(est) is OutlierFilter and est.method == "deepof":
         return _OutlierAccumulator(est, n_frames, fps)
+    body, nose_ear = _annotator_statistics(est)
+    if body or nose_ear:
+        return _AnnotatorStatistics(est, n_frames, body, nose_ear)
     return None
 
 

@@ -131,11 +131,12 @@ def _global_annotator(est):
             out.append("arena='auto' without attrs['arena'] estimates the arena from the tracks of each chunk: "
                        "attach the arena (ArenaDetector / attach_arena) or pass arena=Arena(...)")
         if "climb-arena" in names and est.body_length is None:
-            out.append("climb-arena's body length (80th percentile over 5,000 frames) is estimated per chunk "
-                       "(approximation; pass body_length=... to make it exact)")
+            out.append("climb-arena's body length (80th percentile of the backbone length over 5,000 frames): the "
+                       "per-frame lengths are streamed in a first pass, the percentile is given to every chunk "
+                       "(exact)")
         if "stat-lookaround" in names:
-            out.append("stat-lookaround compares nose-ear distances with their median over the recording, taken "
-                       "per chunk (approximation)")
+            out.append("stat-lookaround's median nose-ear distances over the recording: the per-frame distances are "
+                       "streamed in a first pass, the medians are given to every chunk (exact)")
         if "cum-distance" in names:
             out.append("cum-distance: the running sum is carried from chunk to chunk (exact)")
     return out

@@ -115,14 +115,78 @@ def test_frozen_outlier_filter_is_an_outlier_filter():
 def test_whole_workflow_annotations_equal_unchunked():
     """Preprocessing -> scaling -> every DeepOF rule; cum-distance carried across chunks."""
     ds = _recording(5000)
-    wf = _workflow(body_length=95.0)  # a given body length: the only per-chunk statistic left is lookaround's
+    wf = _workflow(body_length=95.0)
     full = clone(wf).fit_transform(ds)
-    with pytest.warns(ChunkingWarning, match="stat-lookaround"):
-        chunked = transform_in_chunks(wf, ds, chunk_size=1200)
+    chunked = transform_in_chunks(wf, ds, chunk_size=1200)  # no ChunkingWarning: every statistic is exact
     for var in ("annotation", "social_annotation"):
         assert _same(chunked[var].values, full[var].values), var
     cum = chunked.annotation.sel(behavior="cum-distance").values
     assert np.nanmax(cum) > 100  # the carried running sum, not restarted per chunk
+
+
+def _big_early_recording(frames=5000, big_until=800):
+    """Two animals exploring; animal 0's skeleton is 1.5x larger on its first frames, so per-chunk body lengths and
+    nose-ear medians differ from the whole recording's."""
+    ds = _recording(frames)
+    pos = ds.position.values.copy()  # (time, space, keypoint, individual)
+    c = list(ds.keypoint.values).index("Center")
+    t = slice(0, big_until)
+    pos[t, :, :, 0] = pos[t, :, c:c + 1, 0] + 1.5 * (pos[t, :, :, 0] - pos[t, :, c:c + 1, 0])
+    return ds.copy(data={"position": pos, "confidence": ds.confidence.values})
+
+
+def _first_chunk_statistics(pre, ann, ds, stop):
+    """attrs with the body lengths and nose-ear medians of the first ``stop`` preprocessed frames only."""
+    import json
+
+    from deepof_sk.annotation._base import BODY_LENGTH_ATTR, NOSE_EAR_ATTR, AnnotationContext
+
+    ctx = AnnotationContext(pre.transform(ds).isel(time=slice(0, stop)), ann.roles_, where="test")
+    return {BODY_LENGTH_ATTR: json.dumps(dict(zip(ctx.individuals, map(float, ctx.body_length()), strict=True))),
+            NOSE_EAR_ATTR: json.dumps({ind: {ear: float(ctx.nose_ear_median(ear)[i]) for ear in ("left_ear",
+                                                                                                 "right_ear")}
+                                       for i, ind in enumerate(ctx.individuals)})}
+
+
+def test_body_length_and_lookaround_medians_are_exact_when_chunked():
+    """climb-arena's body length and stat-lookaround's nose-ear medians come from a first pass over the chunks
+    (on the preprocessed, scaled positions the annotator sees): every annotation bit-identical, no warning."""
+    arena = Arena.circle((0.0, 0.0), 170.0, unit="mm")  # smaller than the synthetic 190 mm floor: climbing
+    ds = _big_early_recording()
+    wf = make_pipeline(make_deepof_preprocessor(), ArenaScaler(px_per_mm=2.0), DeepOFAnnotator(arena=arena))
+    assert not [t for _, t in global_statistics(wf) if "approximation" in t]
+    full = clone(wf).fit_transform(ds)
+    chunked = transform_in_chunks(wf, ds, chunk_size=1200)  # a ChunkingWarning would fail this test
+    for var in ("annotation", "social_annotation"):
+        assert _same(chunked[var].values, full[var].values), var
+    assert set(chunked.attrs) == set(full.attrs)  # the injected statistics do not leak into the result
+    climb = full.annotation.sel(behavior="climb-arena").values
+    look = full.annotation.sel(behavior="stat-lookaround").values
+    assert np.nansum(climb) > 10 and np.nansum(look) > 10
+    # the statistics matter here: those of the first chunk alone change both behaviours
+    fitted = clone(wf).fit(ds)
+    pre, ann = make_pipeline(*[s for _, s in fitted.steps[:-1]]), fitted.steps[-1][1]
+    per_chunk = ann.transform(pre.transform(ds).assign_attrs(_first_chunk_statistics(pre, ann, ds, 1200)))
+    assert not _same(per_chunk.annotation.sel(behavior="climb-arena").values, climb)
+    assert not _same(per_chunk.annotation.sel(behavior="stat-lookaround").values, look)
+
+
+def test_first_pass_keeps_statistics_given_in_attrs():
+    """Statistics the recording already carries win over the first pass, chunked and unchunked alike."""
+    import json
+
+    from deepof_sk.annotation._base import BODY_LENGTH_ATTR
+
+    arena = Arena.circle((0.0, 0.0), 170.0, unit="mm")
+    ds = _big_early_recording(3000)
+    wf = make_pipeline(make_deepof_preprocessor(), ArenaScaler(px_per_mm=2.0),
+                       DeepOFAnnotator(arena=arena, behaviors=["climb-arena"]))
+    given = ds.assign_attrs({BODY_LENGTH_ATTR: json.dumps({"mouse1": 300.0, "mouse2": 300.0})})
+    full, free = clone(wf).fit_transform(given), clone(wf).fit_transform(ds)
+    chunked = transform_in_chunks(wf, given, chunk_size=700)
+    assert _same(chunked.annotation.values, full.annotation.values)
+    assert not _same(full.annotation.values, free.annotation.values)  # 300 mm: the nose climbs less far out
+    assert chunked.attrs[BODY_LENGTH_ATTR] == given.attrs[BODY_LENGTH_ATTR]
 
 
 def test_unknown_reach_warns_and_uses_default_overlap():
