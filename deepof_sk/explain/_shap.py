@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from .. import schema as S
 from ..base import check_frame_targets
+from ..utils._optional import import_optional
 from ..validation import check_recordings, return_like
 from ._windows import WINDOW_STATISTICS, aggregate_windows
 
@@ -43,13 +44,7 @@ _COLUMNWISE = {"StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler",
 
 
 def _import_shap(where: str):
-    try:
-        import shap
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            f'{where} needs SHAP, an optional dependency: pip install "deepof-sk[explain]" (or pip install shap).'
-        ) from exc
-    return shap
+    return import_optional("shap", where)
 
 
 def make_interpretable_featurizer(keypoints, *, skeleton="deepof_14"):

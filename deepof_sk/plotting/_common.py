@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..utils._optional import import_optional
+
 #: Axis labels of the measures of deepof_sk.stats tables.
 VALUE_LABELS = {
     "fraction": "time in behaviour (%)",
@@ -18,15 +20,7 @@ VALUE_LABELS = {
 
 
 def import_pyplot(where: str):
-    """matplotlib.pyplot, or an ImportError naming the extra to install."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            f'{where} needs matplotlib, an optional dependency: pip install "deepof-sk[plots]" '
-            "(or pip install matplotlib)."
-        ) from exc
-    return plt
+    return import_optional("matplotlib.pyplot", where)
 
 
 def get_axes(ax, where: str, figsize=(6.0, 4.0)):

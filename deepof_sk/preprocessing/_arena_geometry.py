@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from .. import schema as S
+from ..utils._optional import import_optional
 
 __all__ = [
     "Arena",
@@ -32,14 +33,7 @@ _CHUNK = 2_000_000  # points x edges per block in the polygon computations (boun
 
 
 def _import_cv2(where: str):
-    try:
-        import cv2
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            f'{where} needs OpenCV, an optional dependency: pip install "deepof-sk[video]" '
-            "(or pip install opencv-python-headless)."
-        ) from exc
-    return cv2
+    return import_optional("cv2", where)
 
 
 # -- geometry helpers (vectorised, bounded memory) --------------------------------------------------------------

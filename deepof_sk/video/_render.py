@@ -9,19 +9,13 @@ import numpy as np
 import xarray as xr
 
 from .. import schema as S
+from ..utils._optional import import_optional
 
 _CODECS = {".mp4": "mp4v", ".avi": "MJPG", ".mov": "mp4v", ".mkv": "XVID"}
 
 
 def import_cv2(where: str):
-    try:
-        import cv2
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            f'{where} needs OpenCV, an optional dependency: pip install "deepof-sk[video]" '
-            "(or pip install opencv-python-headless)."
-        ) from exc
-    return cv2
+    return import_optional("cv2", where)
 
 
 def hex_to_bgr(color: str) -> tuple[int, int, int]:
