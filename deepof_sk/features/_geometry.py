@@ -56,15 +56,6 @@ def social_pair_label(ind_a: str, a: str, ind_b: str, b: str) -> str:
 
 
 # -- helpers shared by the feature modules ---------------------------------------------------------------------
-def positions_by_keypoint(ds: xr.Dataset) -> np.ndarray:
-    """``position`` as a float array of shape (space, keypoint, time, individual), C-contiguous.
-
-    Putting keypoint and space first makes ``arr[s, k]`` a contiguous (time, individual) block.
-    """
-    pos = ds[S.POSITION].transpose(S.SPACE, S.KEYPOINT, S.TIME, S.INDIVIDUAL).values
-    return np.ascontiguousarray(as_float(pos))
-
-
 def position_array(ds: xr.Dataset) -> np.ndarray:
     """``position`` as a float array in the schema's order (time, space, keypoint, individual), no copy if possible.
 

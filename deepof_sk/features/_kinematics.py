@@ -64,11 +64,6 @@ def _central_differences(p: np.ndarray, orders) -> dict[int, np.ndarray]:
     return out
 
 
-def _central_difference(p: np.ndarray, order: int) -> np.ndarray:
-    """``order``-th derivative per frame along axis 0 (frames); see :func:`_central_differences`."""
-    return _central_differences(p, (order,))[order]
-
-
 def deepof_speed(pos: np.ndarray, fps: float) -> np.ndarray:
     """DeepOF's ``rolling_speed`` of positions ``(time, 2, ...)``: ``|p[t] - p[t-2]| / 2``, trailing mean over 3
     frames, rounded to 3 decimals, times fps. Returns ``(time, ...)``; the first 4 frames are NaN.
