@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import schema as S
 from ..base import BasePosesTransformer
+from ..utils._blocks import time_blocks
 from ..utils._params import as_float
 from ._skeleton import Skeleton, check_skeleton
 
@@ -282,8 +283,11 @@ class DistanceExtractor(BasePosesTransformer):
         if self.pairs_:
             ia = np.array([kidx[a] for a, _ in self.pairs_])
             ib = np.array([kidx[b] for _, b in self.pairs_])
-            comps = [np.subtract(take_keypoints(pos, s, ia), take_keypoints(pos, s, ib)) for s in range(n_s)]
-            dist = _hypot_inplace(*comps) if n_s == 2 else _norm(comps)
+            dist = np.empty((n_t, len(ia), n_i), dtype=pos.dtype)
+            for sl in time_blocks(n_t, dist[:1].nbytes):
+                block = pos[sl]
+                comps = [np.subtract(take_keypoints(block, s, ia), take_keypoints(block, s, ib)) for s in range(n_s)]
+                dist[sl] = _hypot_inplace(*comps) if n_s == 2 else _norm(comps)
             out = assign_feature(
                 out, "distance", dist, (S.TIME, S.PAIR, S.INDIVIDUAL),
                 {S.PAIR: [pair_label(a, b) for a, b in self.pairs_]},
@@ -298,8 +302,11 @@ class DistanceExtractor(BasePosesTransformer):
             ]
             ii, iu, jj, iv = (np.array(c) for c in zip(*((i, kidx[u], j, kidx[v]) for i, u, j, v in combos),
                                                        strict=True))
-            comps = [np.subtract(take_tracks(pos, s, iu, ii), take_tracks(pos, s, iv, jj)) for s in range(n_s)]
-            social = _hypot_inplace(*comps) if n_s == 2 else _norm(comps)
+            social = np.empty((n_t, len(ii)), dtype=pos.dtype)
+            for sl in time_blocks(n_t, social[:1].nbytes):
+                block = pos[sl]
+                comps = [np.subtract(take_tracks(block, s, iu, ii), take_tracks(block, s, iv, jj)) for s in range(n_s)]
+                social[sl] = _hypot_inplace(*comps) if n_s == 2 else _norm(comps)
             labels = [social_pair_label(individuals[i], u, individuals[j], v) for i, u, j, v in combos]
             out = assign_feature(
                 out, "social_distance", social, (S.TIME, SOCIAL_PAIR), {SOCIAL_PAIR: labels},
@@ -388,39 +395,14 @@ class AngleExtractor(BasePosesTransformer):
 
     def _transform_recording(self, ds):
         pos = position_array(ds)  # (T, S, K, I)
-        n_s = pos.shape[1]
+        n_t, _, _, n_i = pos.shape
         kidx = {str(k): i for i, k in enumerate(ds[S.KEYPOINT].values)}
         ia, ib, ic = (np.array([kidx[t[n]] for t in self.triplets_]) for n in range(3))
-        # all triplets at once, in the output layout (T, P, I)
-        mid = [take_keypoints(pos, s, ib) for s in range(n_s)]
-        ba = [take_keypoints(pos, s, ia) for s in range(n_s)]
-        bc = [take_keypoints(pos, s, ic) for s in range(n_s)]
-        for s in range(n_s):
-            ba[s] -= mid[s]
-            bc[s] -= mid[s]
-        del mid
+        unsigned = np.empty((n_t, len(ia), n_i), dtype=pos.dtype)
+        signed = np.empty_like(unsigned) if self.signed else None
         with np.errstate(invalid="ignore"):
-            dot = ba[0] * bc[0]
-            for u, v in zip(ba[1:], bc[1:], strict=True):
-                dot += u * v
-            if n_s == 2:
-                cross = ba[0] * bc[1]
-                cross -= np.multiply(ba[1], bc[0], out=ba[1])
-                cross_norm = np.abs(cross)
-            else:
-                cross = None
-                cross_norm = _norm([
-                    ba[1] * bc[2] - ba[2] * bc[1], ba[2] * bc[0] - ba[0] * bc[2], ba[0] * bc[1] - ba[1] * bc[0]
-                ])
-            del ba, bc
-            # a zero-length arm (coincident keypoints) has no direction: both cross and dot vanish exactly
-            degenerate = (cross_norm == 0) & (dot == 0)
-            unsigned = np.arctan2(cross_norm, dot)
-            unsigned[degenerate] = np.nan
-            signed = None
-            if self.signed:
-                signed = np.arctan2(cross, dot, out=cross_norm)
-                signed[degenerate] = np.nan
+            for sl in time_blocks(n_t, unsigned[:1].nbytes):  # temporaries of a few hundred KiB, reused
+                _angles(pos[sl], ia, ib, ic, unsigned[sl], None if signed is None else signed[sl])
         labels = {TRIPLET: ["-".join(t) for t in self.triplets_]}
         dims = (S.TIME, TRIPLET, S.INDIVIDUAL)
         out = assign_feature(
@@ -433,6 +415,39 @@ class AngleExtractor(BasePosesTransformer):
                 long_name="signed angle from b->a to b->c (counter-clockwise positive in x-y)", where=type(self).__name__,
             )
         return out
+
+
+def _angles(pos: np.ndarray, ia, ib, ic, unsigned: np.ndarray, signed: np.ndarray | None) -> None:
+    """Angles at ``ib`` between ``ib->ia`` and ``ib->ic`` for a block of frames (T, S, K, I), written in place."""
+    n_s = pos.shape[1]
+    mid = [take_keypoints(pos, s, ib) for s in range(n_s)]  # (T, P, I): the output layout
+    ba = [take_keypoints(pos, s, ia) for s in range(n_s)]
+    bc = [take_keypoints(pos, s, ic) for s in range(n_s)]
+    for s in range(n_s):
+        ba[s] -= mid[s]
+        bc[s] -= mid[s]
+    del mid
+    dot = ba[0] * bc[0]
+    for u, v in zip(ba[1:], bc[1:], strict=True):
+        dot += u * v
+    if n_s == 2:
+        cross = ba[0] * bc[1]
+        cross -= np.multiply(ba[1], bc[0], out=ba[1])
+        cross_norm = np.abs(cross)
+    else:
+        cross = None
+        cross_norm = _norm([
+            ba[1] * bc[2] - ba[2] * bc[1], ba[2] * bc[0] - ba[0] * bc[2], ba[0] * bc[1] - ba[1] * bc[0]
+        ])
+    # a zero-length arm (coincident keypoints) has no direction: both cross and dot vanish exactly
+    degenerate = (cross_norm == 0) & (dot == 0)
+    # arctan2 in double precision even for float32 data: faster than numpy's float32 loop, and correctly rounded
+    np.arctan2(cross_norm, dot, out=unsigned, dtype=np.float64)
+    np.copyto(unsigned, np.nan, where=degenerate)
+    if signed is not None:
+        np.arctan2(cross, dot, out=signed, dtype=np.float64)
+        np.copyto(signed, np.nan, where=degenerate)
+
 
 
 # -- areas -----------------------------------------------------------------------------------------------------
@@ -543,28 +558,47 @@ class AreaExtractor(BasePosesTransformer):
         n_t, _, _, n_i = pos.shape
         kidx = {str(k): i for i, k in enumerate(ds[S.KEYPOINT].values)}
         result = np.empty((n_t, len(self.areas_), n_i), dtype=pos.dtype)
-        for p, (name, ring) in enumerate(self.areas_.items()):  # a handful of polygons
+        # polygons that need every vertex: all rings in one gather per block, edge terms x_v y_{v+1} - x_{v+1} y_v
+        strict = [(p, ring) for p, (name, ring) in enumerate(self.areas_.items()) if self._min_vertices(name) is None]
+        if strict:
+            rings = [np.array([kidx[k] for k in ring]) for _, ring in strict]
+            here, after = np.concatenate(rings), np.concatenate([np.roll(r, -1) for r in rings])
+            ends = np.cumsum([len(r) for r in rings])
+            spans = [(p, end - len(r), end) for (p, _), r, end in zip(strict, rings, ends, strict=True)]
+            for sl in time_blocks(n_t, here.size * n_i * pos.itemsize):
+                _shoelace(pos[sl], here, after, spans, result[sl])
+        for p, (name, ring) in enumerate(self.areas_.items()):  # partial polygons: vertices present per frame
             k_min = self._min_vertices(name)
-            if k_min is None:  # every vertex exists (checked in fit): shoelace on (T, V, I) blocks
-                idx = np.array([kidx[k] for k in ring])
-                x, y = take_keypoints(pos, 0, idx), take_keypoints(pos, 1, idx)  # (T, V, I)
-                twice = x[:, :-1] * y[:, 1:]
-                twice -= x[:, 1:] * y[:, :-1]
-                area = twice.sum(axis=1)
-                area += x[:, -1] * y[:, 0]  # closing edge, last vertex -> first
-                area -= x[:, 0] * y[:, -1]
-                np.abs(area, out=area)
-                area *= 0.5
-                result[:, p, :] = area
-            else:
-                missing = np.full((n_t, n_i), np.nan, dtype=pos.dtype)
-                x = np.stack([pos[:, 0, kidx[k]] if k in kidx else missing for k in ring])  # (V, T, I)
-                y = np.stack([pos[:, 1, kidx[k]] if k in kidx else missing for k in ring])
-                result[:, p, :] = _partial_polygon_area(x, y, k_min)
+            if k_min is None:
+                continue
+            for sl in time_blocks(n_t, len(ring) * n_i * pos.itemsize):
+                block = pos[sl]
+                missing = np.full((block.shape[0], n_i), np.nan, dtype=pos.dtype)
+                x = np.stack([block[:, 0, kidx[k]] if k in kidx else missing for k in ring])  # (V, T, I)
+                y = np.stack([block[:, 1, kidx[k]] if k in kidx else missing for k in ring])
+                result[sl, p, :] = _partial_polygon_area(x, y, k_min)
         return assign_feature(
             ds, "area", result, (S.TIME, BODY_AREA, S.INDIVIDUAL), {BODY_AREA: list(self.areas_)},
             units=f"{space_unit(ds)}^2", long_name="area of a body polygon (shoelace formula)", where=where,
         )
+
+
+def _shoelace(pos: np.ndarray, here: np.ndarray, after: np.ndarray, spans, out: np.ndarray) -> None:
+    """Shoelace areas of a block of frames (T, S, K, I) into ``out`` (T, P, I).
+
+    ``here``/``after`` index every ring's vertices and their successors (rings concatenated); ``spans`` lists
+    ``(p, lo, hi)``: polygon ``p`` is the sum of the edge terms ``lo:hi``. NaN wherever a vertex is NaN.
+    """
+    terms = take_keypoints(pos, 0, here)  # (T, V, I)
+    terms *= take_keypoints(pos, 1, after)
+    other = take_keypoints(pos, 0, after)
+    other *= take_keypoints(pos, 1, here)
+    terms -= other
+    for p, lo, hi in spans:
+        area = np.einsum("tvi->ti", terms[:, lo:hi])  # sums over the short vertex axis far faster than .sum(axis=1)
+        np.abs(area, out=area)
+        area *= 0.5
+        out[:, p, :] = area
 
 
 def _partial_polygon_area(x: np.ndarray, y: np.ndarray, min_vertices: int) -> np.ndarray:

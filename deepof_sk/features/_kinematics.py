@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from .. import schema as S
 from ..base import BasePosesTransformer
+from ..utils._blocks import halo_blocks
 from ..utils._params import as_float
 from ._geometry import assign_feature, space_unit
 
@@ -247,6 +248,42 @@ class KinematicsExtractor(BasePosesTransformer):
                 )
         self.orders_ = tuple(sorted({int(o) for o in orders}))
 
+    def _gradient_kinematics(self, pos: np.ndarray, keep, rate: float):
+        """Speed, acceleration and jerk magnitudes (and the velocity) of positions (T, S, K, I), by time blocks.
+
+        Each block is extended by the stencils' reach (2 frames) so that its frames get exactly the values of a
+        whole-recording evaluation; the temporaries stay a few hundred KiB however long the recording.
+        """
+        n_t, n_s = pos.shape[:2]
+        orders = self.orders_ + ((1,) if self.velocity and 1 not in self.orders_ else ())
+        magnitudes = {order: np.empty((n_t,) + pos.shape[2:], dtype=pos.dtype) for order in self.orders_}
+        velocity = np.empty(pos.shape, dtype=pos.dtype) if self.velocity else None
+        with np.errstate(invalid="ignore"):
+            for kept, extended, inner in halo_blocks(n_t, pos[:1].nbytes, halo=2):
+                block = pos[extended] if keep is None else np.where(keep, pos[extended], np.nan)
+                missing = np.isnan(block[inner]).any(axis=1)  # (B, K, I)
+                sums: dict[int, np.ndarray] = {}
+                for s in range(n_s):
+                    for order, d in _central_differences(block[:, s], orders).items():
+                        d = d[inner]
+                        if order == 1 and velocity is not None:
+                            np.multiply(d, rate, out=velocity[kept, s])
+                        if order not in self.orders_:
+                            continue
+                        d *= rate**order
+                        np.multiply(d, d, out=d)
+                        if order in sums:
+                            sums[order] += d
+                        else:
+                            sums[order] = d
+                for order, total in sums.items():
+                    np.sqrt(total, out=total)
+                    np.copyto(total, np.nan, where=missing)
+                    magnitudes[order][kept] = total
+                if velocity is not None:
+                    np.copyto(velocity[kept], np.nan, where=missing[:, None])
+        return magnitudes, velocity
+
     def _transform_recording(self, ds: xr.Dataset) -> xr.Dataset:
         where = type(self).__name__
         n_t = ds.sizes[S.TIME]
@@ -268,47 +305,27 @@ class KinematicsExtractor(BasePosesTransformer):
         unit = space_unit(ds)
         da = ds[S.POSITION].transpose(S.TIME, S.SPACE, S.KEYPOINT, S.INDIVIDUAL)
         pos = as_float(da.values)
+        keep = None
         if self.keypoints is not None:
-            keep = np.isin(ds[S.KEYPOINT].values.astype(str), [str(k) for k in self.keypoints])
-            pos = np.where(keep[None, None, :, None], pos, np.nan)
-        missing = np.isnan(pos).any(axis=1)  # (T, K, I)
+            keep = np.isin(ds[S.KEYPOINT].values.astype(str), [str(k) for k in self.keypoints])[None, None, :, None]
         dims = (S.TIME, S.KEYPOINT, S.INDIVIDUAL)
         out = ds
         if self.method == "gradient":
-            # one contiguous (time, keypoint, individual) block per spatial axis: fewer, smaller temporaries
-            comps = np.ascontiguousarray(np.moveaxis(pos, 1, 0))
-            orders = self.orders_ + ((1,) if self.velocity and 1 not in self.orders_ else ())
-            magnitudes: dict[int, np.ndarray] = {}
-            velocity = []
-            with np.errstate(invalid="ignore"):
-                for comp in comps:
-                    for order, d in _central_differences(comp, orders).items():
-                        if order == 1 and self.velocity:
-                            velocity.append(d * rate)
-                        if order not in self.orders_:
-                            continue
-                        d *= rate**order
-                        np.multiply(d, d, out=d)
-                        if order in magnitudes:
-                            magnitudes[order] += d
-                        else:
-                            magnitudes[order] = d
+            magnitudes, velocity = self._gradient_kinematics(pos, keep, rate)
             for order in self.orders_:
-                magnitude = magnitudes.pop(order)
-                np.sqrt(magnitude, out=magnitude)
-                magnitude[missing] = np.nan
                 out = assign_feature(
-                    out, KINEMATIC_NAMES[order], magnitude, dims, units=f"{unit}/{t_unit}{_POWER[order]}",
+                    out, KINEMATIC_NAMES[order], magnitudes[order], dims, units=f"{unit}/{t_unit}{_POWER[order]}",
                     long_name=_LONG_NAMES[order], method="central differences", where=where,
                 )
-            if self.velocity:
-                vel = np.stack(velocity, axis=1)
-                vel[np.broadcast_to(missing[:, None], vel.shape)] = np.nan
+            if velocity is not None:
                 out = assign_feature(
-                    out, "velocity", vel, (S.TIME, S.SPACE, S.KEYPOINT, S.INDIVIDUAL), units=f"{unit}/{t_unit}",
+                    out, "velocity", velocity, (S.TIME, S.SPACE, S.KEYPOINT, S.INDIVIDUAL), units=f"{unit}/{t_unit}",
                     long_name="velocity vector", method="central differences", where=where,
                 )
         else:
+            if keep is not None:
+                pos = np.where(keep, pos, np.nan)
+            missing = np.isnan(pos).any(axis=1)  # (T, K, I)
             current = pos
             for order in range(1, max(self.orders_) + 1):
                 current = _deepof_step(current, vector=order == 1)

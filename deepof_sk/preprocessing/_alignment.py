@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import schema as S
 from ..base import BasePosesTransformer, map_recordings
 from ..exceptions import MissingDataWarning
+from ..utils._blocks import time_blocks
 from ..validation import append_log, check_recordings, return_like
 from ._arena import Arena, _recording_label, resolve_arena
 
@@ -161,25 +162,10 @@ class EgocentricAligner(BasePosesTransformer):
             # counter-clockwise rotation that maps vec onto +y (DeepOF: arctan2(x, y))
             angle = np.arctan2(vec[:, 0], vec[:, 1])
             angle[(vec[:, 0] == 0) & (vec[:, 1] == 0)] = np.nan  # coincident points: no direction
-        # per-frame factors repeated over keypoints: same-shape operands keep numpy's inner loops long (a (T, 1, I)
-        # operand broadcast against (T, K, I) makes the inner loop run over the 1-2 individuals only, ~8x slower)
-        n_k = pos.shape[2]
-
-        def per_keypoint(a):  # (T, I) -> (T, K, I), contiguous
-            return np.repeat(a[:, None, :], n_k, axis=1)
-
-        cos, sin = per_keypoint(np.cos(angle)), per_keypoint(np.sin(angle))
+        cos, sin = np.cos(angle), np.sin(angle)
         aligned = np.empty(pos.shape, dtype=np.result_type(pos.dtype, angle.dtype))  # (T, 2, K, I)
-        x, y = aligned[:, 0], aligned[:, 1]
-        rel_x = np.subtract(pos[:, 0], per_keypoint(centre[:, 0]))
-        rel_y = np.subtract(pos[:, 1], per_keypoint(centre[:, 1]))
-        # x' = cos x - sin y, y' = sin x + cos y, written into the output without further temporaries
-        tmp = np.empty_like(rel_x)
-        np.multiply(cos, rel_x, out=x)
-        x -= np.multiply(sin, rel_y, out=tmp)
-        np.multiply(sin, rel_x, out=y)
-        y += np.multiply(cos, rel_y, out=tmp)
-        del rel_x, rel_y, tmp
+        for sl in time_blocks(pos.shape[0], aligned[:1].nbytes):  # small temporaries, reused block after block
+            _rotate_block(pos[sl], centre[sl], cos[sl], sin[sl], aligned[sl])
         usable = np.isfinite(angle) & np.isfinite(centre).all(axis=1)
         if not usable.all():
             aligned[np.broadcast_to(~usable[:, None, None, :], aligned.shape)] = np.nan
@@ -208,6 +194,7 @@ class EgocentricAligner(BasePosesTransformer):
             attrs={"long_name": "point moved to the origin by EgocentricAligner", "units": unit},
         )
         if self.polar:
+            x, y = aligned[:, 0], aligned[:, 1]
             rho, phi = np.hypot(x, y), np.arctan2(y, x)
             out[POSITION_POLAR] = xr.DataArray(
                 np.stack([rho, phi], axis=1),
@@ -256,3 +243,27 @@ class EgocentricAligner(BasePosesTransformer):
         out[S.POSITION] = da.copy(data=original).transpose(*ds[S.POSITION].dims)
         append_log(out, "EgocentricAligner.inverse_transform")
         return out
+
+
+def _rotate_block(pos, centre, cos, sin, out) -> None:
+    """Positions (T, 2, K, I) moved by ``-centre`` (T, 2, I) and rotated by the angle of ``cos``/``sin`` (T, I).
+
+    The per-frame factors are repeated over keypoints: same-shape operands keep numpy's inner loops long (a
+    (T, 1, I) operand broadcast against (T, K, I) makes the inner loop run over the 1-2 individuals only, ~8x
+    slower).
+    """
+    n_k = pos.shape[2]
+
+    def per_keypoint(a):  # (T, I) -> (T, K, I), contiguous
+        return np.repeat(a[:, None, :], n_k, axis=1)
+
+    c, s = per_keypoint(cos), per_keypoint(sin)
+    x, y = out[:, 0], out[:, 1]
+    rel_x = np.subtract(pos[:, 0], per_keypoint(centre[:, 0]))
+    rel_y = np.subtract(pos[:, 1], per_keypoint(centre[:, 1]))
+    # x' = cos x - sin y, y' = sin x + cos y, written into the output
+    tmp = np.empty_like(rel_x)
+    np.multiply(c, rel_x, out=x)
+    x -= np.multiply(s, rel_y, out=tmp)
+    np.multiply(s, rel_x, out=y)
+    y += np.multiply(c, rel_y, out=tmp)

@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .. import schema as S
 from ..base import BasePosesTransformer
 from ..exceptions import MissingDataWarning
+from ..utils._blocks import halo_blocks
 from ..utils._params import as_float, window_in_frames
 from ..validation import get_fps
 
@@ -422,34 +423,59 @@ def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
     T, n_space = pos.shape[:2]
     p = pos.reshape(T, n_space, -1)  # (time, space, track), a view in the schema's layout
     C = p.shape[2]
-    v = np.isfinite(p).all(axis=1)  # (time, track)
+    v = np.empty((T, C), dtype=bool)  # valid points
     flagged = np.zeros((T, C), dtype=bool)
     if T < 2:
+        v[:] = np.isfinite(p).all(axis=1)
         return flagged.reshape(T, *pos.shape[2:])
-    step = np.zeros((T - 1, C), dtype=p.dtype)  # distance between consecutive frames (NaN next to an invalid point)
-    for k in range(n_space):
-        d = np.subtract(p[1:, k], p[:-1, k])
-        np.multiply(d, d, out=d)
-        step += d
-    np.sqrt(step, out=step)
-    step *= frames_per_unit
-    with np.errstate(invalid="ignore"):
-        fast = step > max_speed
-    np.logical_and(fast[:-1], fast[1:], out=flagged[1:-1])  # both direct neighbours valid and too far
-    # points whose direct neighbours are not both valid (or at a track end): exact rule on gathered neighbours
-    both = np.zeros((T, C), dtype=bool)
-    np.logical_and(v[:-2], v[2:], out=both[1:-1])
-    np.logical_not(both, out=both)
-    both &= v
-    frames, tracks = np.nonzero(both)
+    exceptions = []
+    # by time blocks with one frame of overlap (the rule reads the direct neighbours only)
+    for kept, extended, inner in halo_blocks(T, p[:1].nbytes, halo=1):
+        q = p[extended]
+        valid = np.isfinite(q[:, 0])
+        for k in range(1, n_space):
+            valid &= np.isfinite(q[:, k])
+        step = np.zeros((q.shape[0] - 1, C), dtype=p.dtype)  # distance between consecutive frames
+        for k in range(n_space):
+            d = np.subtract(q[1:, k], q[:-1, k])
+            np.multiply(d, d, out=d)
+            step += d
+        np.sqrt(step, out=step)
+        step *= frames_per_unit
+        with np.errstate(invalid="ignore"):
+            fast = step > max_speed
+        both_fast = np.zeros(valid.shape, dtype=bool)
+        np.logical_and(fast[:-1], fast[1:], out=both_fast[1:-1])  # both direct neighbours valid and too far
+        flagged[kept] = both_fast[inner]
+        v[kept] = valid[inner]
+        # points whose direct neighbours are not both valid (or at a track end): exact rule on gathered neighbours
+        both = np.zeros(valid.shape, dtype=bool)
+        np.logical_and(valid[:-2], valid[2:], out=both[1:-1])
+        np.logical_not(both, out=both)
+        both &= valid
+        f, c = np.nonzero(both[inner])
+        exceptions.append((f + kept.start, c))
+    frames = np.concatenate([f for f, _ in exceptions])
+    tracks = np.concatenate([c for _, c in exceptions])
     if frames.size:
-        t = np.arange(T)[:, None]
-        last = np.maximum.accumulate(np.where(v, t, -1), axis=0)  # last valid frame <= t
-        first = np.minimum.accumulate(np.where(v, t, T)[::-1], axis=0)[::-1]  # first valid frame >= t
-        prev = np.where(frames > 0, last[np.maximum(frames - 1, 0), tracks], -1)
-        nxt = np.where(frames < T - 1, first[np.minimum(frames + 1, T - 1), tracks], T)
-        prev2 = np.where(prev > 0, last[np.maximum(prev - 1, 0), tracks], -1)
-        nxt2 = np.where(nxt < T - 1, first[np.minimum(nxt + 1, T - 1), tracks], T)
+        # neighbours along each track from the sorted flat indices (track-major) of the valid points: the point
+        # itself is valid, so it sits at keys[at]; keys[at -/+ 1, 2] are the valid points before/after it when they
+        # lie in the same track
+        keys = np.flatnonzero(np.ascontiguousarray(v.T))
+        query = tracks * T + frames
+        order = np.argsort(query)  # sorted queries walk the keys once (cache-friendly searchsorted)
+        frames, tracks, query = frames[order], tracks[order], query[order]
+        at = np.searchsorted(keys, query)
+        start = tracks * T
+
+        def neighbour(offset, missing):
+            i = at + offset
+            inside = (i >= 0) & (i < keys.size)
+            k = keys[np.clip(i, 0, keys.size - 1)]
+            same = inside & (k >= start) & (k < start + T)
+            return np.where(same, k - start, missing)
+
+        prev, prev2, nxt, nxt2 = neighbour(-1, -1), neighbour(-2, -1), neighbour(1, T), neighbour(2, T)
         a = np.where(prev >= 0, prev, nxt)
         b = np.where(prev < 0, nxt2, np.where(nxt < T, nxt, prev2))
         here = p[frames, :, tracks]  # (n, space)
