@@ -18,10 +18,12 @@ touches new memory. Each configuration therefore runs ``--repeat`` times, each i
 first run of the chain in that process, median and best printed), and each process then runs the chain twice more
 ("again": best of those, the chain's arithmetic with the process's memory already in use; with
 ``--keep-freed-memory`` glibc is told to keep freed memory, MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_, so
-the repeats touch no new pages).
+the repeats touch no new pages; with ``--no-hugepages`` numpy does not ask for transparent huge pages,
+NUMPY_MADVISE_HUGEPAGE=0: on this VM a huge-page fault on fresh memory costs far more than the 4 KiB faults it
+replaces, while arithmetic on memory already mapped is a little faster with huge pages).
 
 Run:  python benchmarks/bench_pipeline.py [--frames 90000 360000] [--n-jobs 1 2] [--dtype float64 float32]
-      [--repeat 3] [--keep-freed-memory] [--annotate]
+      [--repeat 3] [--keep-freed-memory] [--no-hugepages] [--annotate]
 """
 
 from __future__ import annotations
@@ -140,6 +142,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="fresh processes per configuration (default 3)")
     parser.add_argument("--keep-freed-memory", action="store_true",
                         help="children run with glibc keeping freed memory (MALLOC_MMAP_THRESHOLD_/TRIM_THRESHOLD_)")
+    parser.add_argument("--no-hugepages", action="store_true",
+                        help="children run with NUMPY_MADVISE_HUGEPAGE=0 (no transparent huge pages for arrays)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--write", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -152,8 +156,11 @@ def main() -> None:
     env = dict(os.environ)
     if args.keep_freed_memory:
         env.update(MALLOC_MMAP_THRESHOLD_=str(2**32), MALLOC_TRIM_THRESHOLD_=str(2**33))
+    if args.no_hugepages:
+        env.update(NUMPY_MADVISE_HUGEPAGE="0")
     print("2 recordings x 2 animals x 14 keypoints, synthetic 'explore' with noise, dropouts, gaps and spikes; "
-          f"{args.repeat} fresh processes per row" + (", glibc keeps freed memory" if args.keep_freed_memory else ""))
+          f"{args.repeat} fresh processes per row" + (", glibc keeps freed memory" if args.keep_freed_memory else "")
+          + (", no huge pages" if args.no_hugepages else ""))
     print(f"{'frames':>8} {'dtype':>7} {'jobs':>4} | {'chain s cold':>12} {'(best)':>6} {'sys s':>5} {'x DeepOF':>8} |"
           f" {'again s':>7} {'x DeepOF':>8} | {'annot s':>7} {'x DeepOF':>8} | {'peak GiB':>8} {'input':>5} {'DeepOF/peak':>11}")
     for frames in args.frames:  # in a subprocess: a child's ru_maxrss starts from its parent's size at fork

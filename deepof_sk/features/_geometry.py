@@ -401,7 +401,7 @@ class AngleExtractor(BasePosesTransformer):
         unsigned = np.empty((n_t, len(ia), n_i), dtype=pos.dtype)
         signed = np.empty_like(unsigned) if self.signed else None
         with np.errstate(invalid="ignore"):
-            for sl in time_blocks(n_t, unsigned[:1].nbytes):  # temporaries of a few hundred KiB, reused
+            for sl in time_blocks(n_t, unsigned[:1].nbytes):  # temporaries of about a MiB, reused
                 _angles(pos[sl], ia, ib, ic, unsigned[sl], None if signed is None else signed[sl])
         labels = {TRIPLET: ["-".join(t) for t in self.triplets_]}
         dims = (S.TIME, TRIPLET, S.INDIVIDUAL)

@@ -252,7 +252,7 @@ class KinematicsExtractor(BasePosesTransformer):
         """Speed, acceleration and jerk magnitudes (and the velocity) of positions (T, S, K, I), by time blocks.
 
         Each block is extended by the stencils' reach (2 frames) so that its frames get exactly the values of a
-        whole-recording evaluation; the temporaries stay a few hundred KiB however long the recording.
+        whole-recording evaluation; the temporaries stay about a MiB however long the recording.
         """
         n_t, n_s = pos.shape[:2]
         orders = self.orders_ + ((1,) if self.velocity and 1 not in self.orders_ else ())
@@ -261,7 +261,9 @@ class KinematicsExtractor(BasePosesTransformer):
         with np.errstate(invalid="ignore"):
             for kept, extended, inner in halo_blocks(n_t, pos[:1].nbytes, halo=2):
                 block = pos[extended] if keep is None else np.where(keep, pos[extended], np.nan)
-                missing = np.isnan(block[inner]).any(axis=1)  # (B, K, I)
+                missing = np.isnan(block[inner, 0])  # (B, K, I); per axis: long inner loops
+                for s in range(1, n_s):
+                    missing |= np.isnan(block[inner, s])
                 sums: dict[int, np.ndarray] = {}
                 for s in range(n_s):
                     for order, d in _central_differences(block[:, s], orders).items():

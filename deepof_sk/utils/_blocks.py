@@ -4,7 +4,7 @@ A kernel that evaluates a formula over a whole recording at once allocates every
 (tens of MB each for an hour of tracking). Fresh memory of that size comes from the operating system page by page
 (mmap + page faults, which on some virtual machines cost seconds per GiB) and does not fit in the CPU cache. The
 same formula evaluated on blocks of a few thousand frames writes straight into the preallocated output and keeps
-every temporary at a few hundred KiB: the allocator reuses them block after block and they stay in L2/L3.
+every temporary at about a MiB: the allocator reuses them block after block and they stay in L2/L3.
 
 Results are bit-identical to the whole-array evaluation for per-frame formulas (each frame's value depends on that
 frame only). Temporal stencils (derivatives, filters) use :func:`halo_blocks`, which extends each block by the
@@ -13,8 +13,10 @@ stencil's reach and keeps only the block's own frames.
 
 from __future__ import annotations
 
-#: Target size in bytes of one temporary array of a block (a few of them fit in L2 together).
-BLOCK_BYTES = 1 << 18
+#: Target size in bytes of one temporary array of a block. 1 MiB: the temporaries of a block stay in L2/L3, and each
+#: numpy call is long enough that two threads (``n_jobs=2``) rarely wait for the GIL (256 KiB blocks ran as fast on
+#: one thread but scaled worse on two; benchmarks/bench_pipeline.py).
+BLOCK_BYTES = 1 << 20
 #: Fewest frames in a block (keeps per-block Python overhead negligible for wide rows).
 MIN_BLOCK_FRAMES = 512
 
