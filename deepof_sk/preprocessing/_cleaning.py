@@ -18,7 +18,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .. import schema as S
 from ..base import BasePosesTransformer
 from ..exceptions import MissingDataWarning
-from ..utils._blocks import halo_blocks
+from ..utils._blocks import halo_blocks, time_blocks
+from ..utils._median import nanmedian_planes
 from ..utils._params import as_float, window_in_frames
 from ..validation import get_fps
 
@@ -492,15 +493,6 @@ def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
     return flagged.reshape(T, *pos.shape[2:])
 
 
-def _nanmedian_last(a: np.ndarray) -> np.ndarray:
-    """Median over the last (short) axis ignoring NaN, by one sort (NaN sort last); NaN where all are NaN."""
-    srt = np.sort(a, axis=-1)
-    n = np.isfinite(a).sum(axis=-1, keepdims=True)
-    lo = np.take_along_axis(srt, np.maximum((n - 1) // 2, 0), axis=-1)
-    hi = np.take_along_axis(srt, np.maximum(n // 2, 0), axis=-1)
-    return np.where(n > 0, (lo + hi) / 2, np.nan)[..., 0]
-
-
 # -- PresenceMasker ------------------------------------------------------------------------------------------------
 class PresenceMasker(BasePosesTransformer):
     """Mask every keypoint of an animal in the frames where it is judged absent (DeepOF's presence rule).
@@ -564,7 +556,10 @@ class PresenceMasker(BasePosesTransformer):
         where = type(self).__name__
         pos = position_values(ds)
         empty = warn_empty_individuals(ds, pos, where)
-        median = _nanmedian_last(confidence_array(ds, self.nan_confidence).transpose(0, 2, 1))  # (T, I)
+        conf = confidence_array(ds, self.nan_confidence)  # (T, K, I)
+        median = np.empty((conf.shape[0], conf.shape[2]))
+        for sl in time_blocks(conf.shape[0], conf[:1].nbytes):  # the sorting network's planes stay in cache
+            median[sl] = nanmedian_planes([conf[sl, k] for k in range(conf.shape[1])])
         absent = median <= self.threshold  # NaN median (no score at all) compares False: kept
         frac = absent.mean(axis=0)
         bad = (frac > self.warn_fraction) & ~empty if self.warn_fraction is not None else np.zeros_like(empty)
@@ -578,4 +573,7 @@ class PresenceMasker(BasePosesTransformer):
                 MissingDataWarning,
                 stacklevel=2,
             )
-        return with_position(ds, np.where(absent[:, None, None, :], np.nan, pos))
+        out = pos.copy()
+        frames, individuals = np.nonzero(absent)  # (a broadcast (T, 1, 1, I) mask makes numpy's inner loop 1-2 long)
+        out[frames, :, :, individuals] = np.nan
+        return with_position(ds, out)

@@ -7,13 +7,7 @@ import pandas as pd
 import pytest
 
 from deepof_sk.annotation import AnnotationContext
-from deepof_sk.annotation._base import (
-    _median_above,
-    _sorting_network,
-    interpolate_forward,
-    nanmedian_last,
-    nanmedian_planes,
-)
+from deepof_sk.annotation._base import _median_above, interpolate_forward
 from deepof_sk.datasets import make_synthetic_poses
 from deepof_sk.features._kinematics import deepof_speed
 
@@ -51,17 +45,6 @@ def test_presence_is_the_median_rule():
         np.testing.assert_array_equal(_median_above(conf, 0.5), np.median(conf, axis=1) > 0.5)
 
 
-def test_nanmedian_matches_numpy():
-    v = RNG.random((400, 2, 11))
-    v[:4] = np.nan
-    gappy = v.copy()
-    gappy[RNG.random(gappy.shape) < 0.3] = np.nan
-    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
-        for arr in (v, gappy):
-            np.testing.assert_array_equal(nanmedian_last(arr, skip_leading=4), np.nanmedian(arr, axis=-1))
-            np.testing.assert_array_equal(nanmedian_last(arr), np.nanmedian(arr, axis=-1))
-
-
 def test_interpolate_forward_is_pandas_interpolate():
     v = RNG.random((50, 3))
     v[:3, 0] = np.nan
@@ -87,28 +70,6 @@ def test_interpolate_forward_tells_leading_from_other_gaps():
         got = interpolate_forward(v)
         assert (got is v) == (case in ("leading", "all")), case
         np.testing.assert_array_equal(got, pd.DataFrame(v).interpolate().to_numpy())
-
-
-def test_sorting_network_sorts_every_input():
-    import itertools
-
-    for n in range(1, 13):  # 0-1 principle: a network that sorts every 0/1 input sorts everything
-        planes = list(np.array(list(itertools.product([0.0, 1.0], repeat=n))).T)
-        for i, j in _sorting_network(n):
-            planes[i], planes[j] = np.minimum(planes[i], planes[j]), np.maximum(planes[i], planes[j])
-        assert (np.diff(np.array(planes), axis=0) >= 0).all(), n
-
-
-def test_nanmedian_planes_with_ties_infinities_and_empty_rows():
-    for r in (1, 2, 5, 11, 12):
-        v = np.round(RNG.random((300, 2, r)) * 10, 0)  # many ties
-        v[RNG.random(v.shape) < 0.25] = np.nan
-        v[:3] = np.nan
-        v[5, 0] = np.inf
-        v[6, 1, 0] = -np.inf
-        with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
-            ref = np.nanmedian(v, axis=-1)
-        np.testing.assert_array_equal(nanmedian_planes([v[..., j] for j in range(r)]), ref)
 
 
 @pytest.mark.parametrize("fraction", [0.01, 0.5])

@@ -147,6 +147,26 @@ def test_presence_masker_uses_the_median_confidence_per_animal():
     assert not out.position.sel(individual="mouse1").isnull().any()
 
 
+def test_presence_masker_equals_the_nanmedian_rule_on_random_scores(monkeypatch):
+    from deepof_sk.utils import _blocks
+
+    monkeypatch.setattr(_blocks, "BLOCK_BYTES", 1)  # many small blocks
+    monkeypatch.setattr(_blocks, "MIN_BLOCK_FRAMES", 9)
+    rng = np.random.default_rng(4)
+    ds = make_synthetic_poses(301, scenario="explore", n_individuals=3, random_state=4)
+    conf = np.round(rng.random(ds.confidence.shape), 1)  # ties at the threshold
+    conf[rng.random(conf.shape) < 0.2] = np.nan
+    conf[50:60, :, 1] = np.nan  # no score at all for one animal: cannot judge, kept
+    ds["confidence"] = (ds.confidence.dims, conf)
+    out = PresenceMasker(threshold=0.5, warn_fraction=None).fit_transform(ds)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        median = np.nanmedian(ds.confidence.transpose("time", "individual", "keypoint").values, axis=-1)
+    absent = median <= 0.5
+    masked = out.position.isnull().all(["space", "keypoint"]).transpose("time", "individual").values
+    np.testing.assert_array_equal(masked, absent)
+    assert absent.any() and (~absent).any() and not masked[50:60, 1].any()
+
+
 def test_presence_masker_nan_confidence():
     ds = make_synthetic_poses(40, random_state=0)
     ds["confidence"][5:10] = np.nan
