@@ -7,8 +7,8 @@ inter-animal) -> AngleExtractor -> AreaExtractor ("chain" = clean + these); opti
 
 The recordings are written once as netCDF (in the temp dir) and every configuration runs in a fresh subprocess
 that reads them, so the peak resident memory (ru_maxrss) is that run's alone: interpreter and libraries, the loaded
-recordings ("input") and the chain. ``--dtype float32`` converts the recordings to float32 after reading (the chain
-keeps float32). DeepOF 0.9.0 on the same 2-core machine: about 10 s (create + get_coords) for 2 x 90,000 frames and
+recordings ("input") and the chain. ``--dtype float32`` reads the recordings as float32 (``read_poses(path, dtype="float32")``; the
+chain keeps float32). DeepOF 0.9.0 on the same 2-core machine: about 10 s (create + get_coords) for 2 x 90,000 frames and
 40 s for 2 x 360,000, whole-run peak 2.9 and 9 GiB; rule annotation alone 16 s and 69 s.
 
 Timing on this machine: the VM provides memory a process touches for the first time slowly and unevenly (its
@@ -84,9 +84,7 @@ def run_one(frames: int, n_jobs: int, annotate: bool, dtype: str = "float64") ->
 
     # the recordings are written once by the parent process; reading them here keeps the generator's own memory
     # out of this run's peak, which is then: interpreter + libraries + the loaded recordings + the chain
-    recordings = [read_poses(path) for path in _recording_files(frames)]
-    if dtype != "float64":
-        recordings = [ds.astype(dtype) for ds in recordings]
+    recordings = [read_poses(path, dtype=dtype) for path in _recording_files(frames)]
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     clean = [
         ConfidenceFilter(threshold=0.5, n_jobs=n_jobs),

@@ -298,3 +298,15 @@ def test_progress_plain_fallback_without_tqdm_and_quiet(tmp_path, monkeypatch, c
 def test_verbose_shows_the_traceback(tmp_path, capsys):
     assert main(["-v", "annotate", str(tmp_path / "nothing.h5"), "-o", str(tmp_path / "o")]) == 1
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_annotate_float32_gives_the_float64_annotations(tmp_path):
+    """--float32 on a real DeepOF table with DeepOF's preprocessing (window 15, polyorder 14) and arena detection."""
+    out = {}
+    for flag in ([], ["--float32"]):
+        folder = tmp_path / ("f32" if flag else "f64")
+        code = main(["annotate", str(sample_path("deepof_single")), "--fps", "25", "--arena-size", "380 mm",
+                     "-q", "-o", str(folder), *flag])
+        assert code == 0
+        out[bool(flag)] = pd.read_csv(folder / "annotations" / "testDLC_h5_table_supervised.csv", index_col=0)
+    pd.testing.assert_frame_equal(out[True], out[False])

@@ -55,7 +55,7 @@ def _annotate_job(path: Path, cfg: dict) -> dict:
     from ..annotation import bout_table, summarize_behaviors, to_deepof_table
     from ..io import write_netcdf
 
-    ds = _read(path, cfg["fps"], cfg["max_frames"])
+    ds = _read(path, cfg["fps"], cfg["max_frames"], cfg["float32"])
     rid = ds.attrs["recording_id"]
     if not ds.attrs.get("fps"):
         raise CLIError("no frame rate: the file does not store one; pass --fps.")
@@ -103,7 +103,7 @@ def _cmd_annotate(args) -> int:
         _load_conditions(cond_path, ids, output)
     _scale_check(args)
     (output / "annotations").mkdir(parents=True, exist_ok=True)
-    cfg = {"fps": args.fps, "max_frames": args.max_frames, "px_per_mm": args.px_per_mm,
+    cfg = {"fps": args.fps, "max_frames": args.max_frames, "float32": args.float32, "px_per_mm": args.px_per_mm,
            "arena_size": args.arena_size, "exclude": list(args.exclude_keypoints or ()), "roles": args.roles,
            "behaviors": args.behaviors, "formats": list(args.format), "output": str(output)}
     results = _parallel(_AnnotateTask(cfg), paths, n_jobs=args.n_jobs, desc="annotate", args=args)

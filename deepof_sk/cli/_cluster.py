@@ -48,7 +48,7 @@ def _cmd_cluster(args) -> int:
     drop = set(args.exclude_keypoints or ())
     recordings = []
     for path in _progress(iter(paths), total=len(paths), desc="read", enabled=not args.quiet):
-        ds = _read(path, args.fps, args.max_frames)
+        ds = _read(path, args.fps, args.max_frames, args.float32)
         if drop:
             ds = ds.sel(keypoint=[k for k in ds["keypoint"].values if k not in drop])
         recordings.append(ds)

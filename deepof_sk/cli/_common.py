@@ -85,11 +85,11 @@ def _collect_inputs(inputs, *, exclude: Path | None = None) -> list[Path]:
     return paths
 
 
-def _read(path: Path, fps: float | None, max_frames: int | None):
-    """One recording with ``attrs['recording_id']``, cut to its first ``max_frames`` frames."""
+def _read(path: Path, fps: float | None, max_frames: int | None, float32: bool = False):
+    """One recording with ``attrs['recording_id']``, cut to its first ``max_frames`` frames (float32 if asked)."""
     from ..io import infer_recording_id, read_poses
 
-    ds = read_poses(path, fps=fps)
+    ds = read_poses(path, fps=fps, dtype="float32" if float32 else None)
     ds.attrs["recording_id"] = infer_recording_id(path)
     return _cut(ds, max_frames)
 

@@ -87,6 +87,9 @@ def _add_reading(p, *, jobs_help: str = "recordings processed in parallel (worke
     p.add_argument("--max-frames", type=_positive_int, default=None, metavar="N",
                    help="use only the first N frames of every recording (quick trials)")
     p.add_argument("--n-jobs", type=int, default=None, metavar="N", help=jobs_help)
+    p.add_argument("--float32", action="store_true",
+                   help="hold positions in single precision: half the memory and faster cleaning and features "
+                        "(about 7 significant digits)")
 
 
 def _add_scale(p) -> None:

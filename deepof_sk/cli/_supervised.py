@@ -146,7 +146,7 @@ def _cmd_train(args) -> int:
     recordings, targets = [], []
     pairs = list(zip(paths, labels, strict=True))
     for path, label_path in _progress(iter(pairs), total=len(pairs), desc="read", enabled=not args.quiet):
-        ds = _read(path, args.fps, None)
+        ds = _read(path, args.fps, None, args.float32)
         table = _read_labels(label_path, args.behaviors, simba_only=not args.labels)
         if len(table) != ds.sizes["time"]:
             raise CLIError(f"label file {str(label_path)!r} has {len(table)} frames but tracking file {str(path)!r} "
@@ -245,7 +245,7 @@ def _predict_job(path: Path, cfg: dict) -> dict:
 
     from ..annotation import bout_table, summarize_behaviors
 
-    ds = _read(path, cfg["fps"], cfg["max_frames"])
+    ds = _read(path, cfg["fps"], cfg["max_frames"], cfg["float32"])
     rid = ds.attrs["recording_id"]
     if not ds.attrs.get("fps"):
         raise CLIError("no frame rate: the file does not store one; pass --fps.")
@@ -291,7 +291,7 @@ def _cmd_predict(args) -> int:
     model = _load_model(spec)
     paths = _collect_inputs(inputs)
     (output / "predictions").mkdir(parents=True, exist_ok=True)
-    cfg = {"fps": args.fps, "max_frames": args.max_frames, "model": model, "output": str(output),
+    cfg = {"fps": args.fps, "max_frames": args.max_frames, "float32": args.float32, "model": model, "output": str(output),
            "min_bout": args.min_bout}
     results = _parallel(_PredictTask(cfg), paths, n_jobs=args.n_jobs, desc="predict", args=args)
     _log_warnings(results)

@@ -9,8 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import h5py
+import numpy as np
 import xarray as xr
 
+from .. import schema as S
 from ._common import PathLike, check_file, format_error
 from ._dlc import read_dlc
 from ._jabs import read_jabs
@@ -180,7 +182,7 @@ def detect_source_software(path: PathLike) -> str:
 
 
 def read_poses(
-    path: PathLike, *, fps: float | None = None, source_software: str | None = None, **kwargs
+    path: PathLike, *, fps: float | None = None, source_software: str | None = None, dtype=None, **kwargs
 ) -> xr.Dataset:
     """Read one tracking file of any supported format into a poses dataset.
 
@@ -196,6 +198,11 @@ def read_poses(
     source_software : str, optional
         Force a reader: one of ``"DeepLabCut"``, ``"LightningPose"``, ``"SLEAP"``, ``"netCDF"``, ``"NWB"``,
         ``"JABS"``, ``"SimBA"`` (case-insensitive; ``"movement"`` means netCDF).
+    dtype : {"float32", "float64"} or numpy float dtype, optional
+        Floating type of ``position`` and ``confidence``; default: as the reader gives them (float64 for
+        DeepLabCut, float32 for SLEAP). ``"float32"`` halves the memory of the recording and of everything the
+        cleaning and feature steps compute from it (they keep float32); positions keep about 7 significant
+        digits (3e-5 mm at 400 mm).
     **kwargs
         Passed to the reader: :func:`read_dlc` (``animal_ids``, ``zero_as_missing``, ``key``, ``float_precision``),
         :func:`read_sleap` (``video``), :func:`read_jabs` (``identity``, ``keypoints``), :func:`read_simba`
@@ -235,6 +242,26 @@ def read_poses(
             f"read_poses: {str(path)!r} is read by {reader.__name__} ({software}), which does not accept "
             f"{unknown}; it accepts {accepted}."
         )
+    target = _float_dtype(dtype)
     if software == "LightningPose":
         kwargs.setdefault("source_software", "LightningPose")
-    return reader(path, fps=fps, **kwargs)
+    ds = reader(path, fps=fps, **kwargs)
+    if target is not None:
+        for name in (S.POSITION, S.CONFIDENCE):
+            if name in ds and ds[name].dtype != target:
+                ds[name] = ds[name].astype(target)
+    return ds
+
+
+def _float_dtype(dtype):
+    """``dtype`` of :func:`read_poses` as a numpy dtype (None stays None); a clear error for non-float types."""
+    if dtype is None:
+        return None
+    try:
+        target = np.dtype(dtype)
+    except TypeError:
+        target = np.dtype(object)  # (not None: numpy reads None as float64 in comparisons)
+    if target.kind != "f" or target.itemsize not in (4, 8):
+        raise ValueError(f"read_poses: `dtype` must be 'float32' or 'float64' (or None to keep the reader's); "
+                         f"got {dtype!r}.")
+    return target

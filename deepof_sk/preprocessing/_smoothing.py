@@ -268,13 +268,16 @@ def savgol_along_time(values: np.ndarray, window: int, polyorder: int) -> np.nda
 
     Frames with a full window get the filter's weighted sum, evaluated tap by tap on blocks of frames that stay in
     cache (scipy filters one strided column at a time, several times slower on (time, tracks) arrays); the first and
-    last ``window // 2`` frames take scipy's own polynomial fit to the first/last window. Equal to scipy's result
-    up to rounding (the sum runs in another order).
+    last ``window // 2`` frames take scipy's own polynomial fit to the first/last window, in float64. Equal to
+    scipy's result on float64 input up to rounding (the sum runs in another order); float32 input gets the float64
+    result rounded to float32.
     """
     n_t = values.shape[0]
     half = window // 2
+    # scipy's edge polynomial fit (np.polyfit) runs in the input's precision; in float32 a high-order fit (DeepOF's
+    # window 15, polyorder 14) is off by pixels, so scipy always gets float64 here
     if n_t < 2 * window:  # short: scipy directly
-        return savgol_filter(values, window, polyorder, axis=0, mode="interp")
+        return savgol_filter(values.astype(np.float64), window, polyorder, axis=0, mode="interp").astype(values.dtype)
     x = values.reshape(n_t, -1)
     out = np.empty_like(x)
     weights = savgol_coeffs(window, polyorder)[::-1]  # correlation weights, x[t - half + k]
@@ -286,6 +289,7 @@ def savgol_along_time(values: np.ndarray, window: int, polyorder: int) -> np.nda
             acc += np.multiply(x[lo - half + k:hi - half + k], weights[k], out=tmp, dtype=np.float64)
         out[lo:hi] = acc
     if half:
-        out[:half] = savgol_filter(x[:window], window, polyorder, axis=0, mode="interp")[:half]
-        out[n_t - half:] = savgol_filter(x[n_t - window:], window, polyorder, axis=0, mode="interp")[window - half:]
+        head, tail = x[:window].astype(np.float64), x[n_t - window:].astype(np.float64)
+        out[:half] = savgol_filter(head, window, polyorder, axis=0, mode="interp")[:half]
+        out[n_t - half:] = savgol_filter(tail, window, polyorder, axis=0, mode="interp")[window - half:]
     return out.reshape(values.shape)

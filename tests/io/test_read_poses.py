@@ -92,3 +92,33 @@ def test_log_records_the_read(shared_data):
 
     log = read_log(read_poses(shared_data / "deepof" / "testDLC_h5_table_madlc.h5"))
     assert log[-1]["operation"] == "read_dlc" and log[-1]["zero_points_set_to_nan"] > 0
+
+
+@pytest.mark.parametrize("name", ["deepof/testDLC_h5_table.h5", "deepof/testDLC_sleap.analysis.h5",
+                                  "dlcanalyzer/EPM_15DeepCut_resnet50_epmMay17shuffle1_1030000.csv"])
+def test_dtype_float32_is_the_float64_read_rounded(shared_data, name):
+    import numpy as np
+
+    wide = read_poses(shared_data / name, fps=25, dtype="float64")
+    narrow = read_poses(shared_data / name, fps=25, dtype="float32")
+    for var in (S.POSITION, S.CONFIDENCE):
+        assert wide[var].dtype == np.float64 and narrow[var].dtype == np.float32, var
+        np.testing.assert_array_equal(narrow[var].values, wide[var].values.astype(np.float32))
+        assert narrow[var].attrs == wide[var].attrs
+    assert narrow.attrs["source_file"] == wide.attrs["source_file"]
+
+
+def test_dtype_must_be_a_float_type(shared_data):
+    with pytest.raises(ValueError, match="`dtype` must be 'float32' or 'float64'"):
+        read_poses(shared_data / "deepof" / "testDLC_h5_table.h5", dtype="int16")
+    with pytest.raises(ValueError, match="`dtype`"):
+        read_poses(shared_data / "deepof" / "testDLC_h5_table.h5", dtype="not a dtype")
+
+
+def test_read_recordings_passes_dtype_on(shared_data):
+    import numpy as np
+
+    from deepof_sk.io import read_recordings
+
+    recordings, _ = read_recordings(shared_data / "deepof", pattern="testDLC_h5_table*.h5", fps=25, dtype="float32")
+    assert len(recordings) >= 2 and all(ds.position.dtype == np.float32 for ds in recordings)

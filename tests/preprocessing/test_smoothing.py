@@ -104,3 +104,14 @@ def test_log_records_the_step():
     out = SavgolSmoother(window=5).fit_transform(ds)
     assert '"operation": "SavgolSmoother"' in out.attrs["log"]
     assert ds.attrs["log"] == "[]"
+
+
+@pytest.mark.parametrize("n_frames", [100, 20])  # blocked taps with scipy's edge fit; scipy alone (short)
+def test_savgol_float32_high_order_equals_float64(n_frames):
+    """DeepOF's window 15 / polyorder 14: the edge polynomial fit must not run in float32 (it was off by pixels)."""
+    ds = make_synthetic_poses(n_frames, scenario="explore", noise=1.0, px_per_mm=2.0, random_state=1)
+    smoother = SavgolSmoother(window=15, polyorder=14)
+    wide = smoother.fit_transform(ds)[S.POSITION].values
+    narrow = smoother.fit_transform(ds.astype("float32"))[S.POSITION]
+    assert narrow.dtype == np.float32
+    np.testing.assert_allclose(narrow.values, wide, rtol=0, atol=1e-6 * np.abs(wide).max() * 8)

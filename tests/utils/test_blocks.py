@@ -130,5 +130,6 @@ def test_savgol_along_time_equals_scipy(window, polyorder, n_frames, dtype):
     got = savgol_along_time(x, window, polyorder)
     assert got.dtype == x.dtype and got.shape == x.shape
     rtol = 1e-12 if dtype == "float64" else 1e-6
-    np.testing.assert_allclose(got, savgol_filter(x, window, polyorder, axis=0, mode="interp"), rtol=rtol,
-                               atol=rtol * np.abs(x).max())
+    # the reference in float64: scipy's edge fit (np.polyfit) in float32 is itself inaccurate for high orders
+    expected = savgol_filter(x.astype(np.float64), window, polyorder, axis=0, mode="interp")
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(x).max())
