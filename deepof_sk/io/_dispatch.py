@@ -253,7 +253,7 @@ def read_poses(
     return ds
 
 
-def _float_dtype(dtype):
+def _float_dtype(dtype, where: str = "read_poses"):
     """``dtype`` of :func:`read_poses` as a numpy dtype (None stays None); a clear error for non-float types."""
     if dtype is None:
         return None
@@ -262,6 +262,6 @@ def _float_dtype(dtype):
     except TypeError:
         target = np.dtype(object)  # (not None: numpy reads None as float64 in comparisons)
     if target.kind != "f" or target.itemsize not in (4, 8):
-        raise ValueError(f"read_poses: `dtype` must be 'float32' or 'float64' (or None to keep the reader's); "
+        raise ValueError(f"{where}: `dtype` must be 'float32' or 'float64' (or None to keep the reader's); "
                          f"got {dtype!r}.")
     return target

@@ -172,7 +172,7 @@ def load_project(path):
 def extend_project(proj, tables, *, conditions=None, videos=None):
     """Read ``tables``, process them with the fitted preprocessor and add them to ``proj`` (see Project.extend)."""
     where = "Project.extend"
-    raw = read_tables(tables, fps=proj.fps, n_jobs=proj.n_jobs, verbose=proj.verbose)
+    raw = read_tables(tables, fps=proj.fps, dtype=proj.dtype, n_jobs=proj.n_jobs, verbose=proj.verbose)
     dupes = sorted(set(raw) & set(proj.recordings))
     if dupes:
         raise ValueError(f"{where}: the project already has recordings {dupes}; rename the new tables (a dict "

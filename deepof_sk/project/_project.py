@@ -26,7 +26,7 @@ __all__ = ["Project"]
 
 logger = logging.getLogger("deepof_sk.project")
 
-_PARAMS = ("tables", "videos", "conditions", "arena", "arena_size", "px_per_mm", "fps", "exclude_keypoints",
+_PARAMS = ("tables", "videos", "conditions", "arena", "arena_size", "px_per_mm", "fps", "dtype", "exclude_keypoints",
            "bodypart_graph", "smooth_alpha", "remove_outliers", "likelihood_tol", "interpolation_std",
            "iterative_imputation", "roles", "random_state", "n_jobs", "verbose", "name")
 
@@ -58,6 +58,9 @@ class Project(AnalysisMixin):
         Known pixel scale; overrides the scale from the arena (the arena is still attached).
     fps : float, optional
         Frame rate, for tables that store none.
+    dtype : {"float32", "float64"}, optional
+        Floating type of the positions (see :func:`~deepof_sk.io.read_poses`); ``"float32"`` halves the memory of
+        the project's recordings and features. Default: as read.
     exclude_keypoints : sequence of str, default ("Tail_1", "Tail_2", "Tail_tip")
         Body parts left out (DeepOF's ``exclude_bodyparts``; names absent from the data are ignored).
     bodypart_graph : str, Skeleton or None, default "deepof_14"
@@ -102,7 +105,7 @@ class Project(AnalysisMixin):
     """
 
     def __init__(self, tables=None, *, videos=None, conditions=None, arena="auto", arena_size="380 mm",
-                 px_per_mm=None, fps=None, exclude_keypoints=("Tail_1", "Tail_2", "Tail_tip"),
+                 px_per_mm=None, fps=None, dtype=None, exclude_keypoints=("Tail_1", "Tail_2", "Tail_tip"),
                  bodypart_graph="deepof_14", smooth_alpha=1, remove_outliers=True, likelihood_tol=0.75,
                  interpolation_std=3, iterative_imputation="partial", roles=None, random_state=0, n_jobs=None,
                  verbose=False, name="deepof_sk_project"):
@@ -113,6 +116,7 @@ class Project(AnalysisMixin):
         self.arena_size = arena_size
         self.px_per_mm = px_per_mm
         self.fps = fps
+        self.dtype = dtype
         self.exclude_keypoints = exclude_keypoints
         self.bodypart_graph = bodypart_graph
         self.smooth_alpha = smooth_alpha
@@ -211,7 +215,7 @@ class Project(AnalysisMixin):
         """
         verbose = self.verbose if verbose is None else verbose
         self._validate()
-        raw = read_tables(self.tables, fps=self.fps, n_jobs=self.n_jobs, verbose=verbose)
+        raw = read_tables(self.tables, fps=self.fps, dtype=self.dtype, n_jobs=self.n_jobs, verbose=verbose)
         ids = list(raw)
         self.videos_ = pair_videos(self.videos, ids)
         no_fps = [r for r, ds in raw.items() if not ds.attrs.get(S.FPS)]

@@ -267,3 +267,27 @@ def test_verbose_shows_progress_bars(capsys):
     assert "reading tables" in err and "create" in err
     deepof_sk.Project(sample_tables(["deepof_single"]), px_per_mm=PX_PER_MM).create()
     assert capsys.readouterr().err == ""
+
+
+def test_float32_project_keeps_float32_and_the_float64_annotations(tmp_path):
+    """dtype="float32" (files and in-memory datasets): recordings and coordinates stay float32, the rule-based
+    annotations equal the float64 project's, and the setting survives save/load."""
+    from deepof_sk.datasets import load_sample, sample_path
+
+    names = ("deepof_single", "deepof_multi")
+    tables = {"single": sample_path(names[0]), "multi": load_sample(names[1])}
+    wide = deepof_sk.Project(tables, px_per_mm=PX_PER_MM, fps=25).create()
+    narrow = deepof_sk.Project(tables, px_per_mm=PX_PER_MM, fps=25, dtype="float32").create()
+    for rid, ds in narrow.recordings.items():
+        assert ds.position.dtype == np.float32, rid
+        np.testing.assert_allclose(ds.position.values, wide.recordings[rid].position.values, rtol=1e-5,
+                                   atol=1e-3)
+    coords = narrow.get_coords(center="Center", align="Spine_1")
+    for rid, ds in coords.items():  # aligned coordinates as xarray Datasets
+        assert ds.position.dtype == np.float32, rid
+    for rid, table in narrow.supervised_annotation().items():
+        pd.testing.assert_frame_equal(table, wide.supervised_annotation()[rid], check_dtype=False)
+    narrow.save(tmp_path / "p32")
+    assert deepof_sk.load_project(tmp_path / "p32").dtype == "float32"
+    with pytest.raises(ValueError, match="Project: `dtype`"):
+        deepof_sk.Project(tables, dtype="int8").create()
