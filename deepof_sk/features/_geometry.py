@@ -449,7 +449,6 @@ def _angles(pos: np.ndarray, ia, ib, ic, unsigned: np.ndarray, signed: np.ndarra
         np.copyto(signed, np.nan, where=degenerate)
 
 
-
 # -- areas -----------------------------------------------------------------------------------------------------
 class AreaExtractor(BasePosesTransformer):
     """Polygon area of named body regions (DeepOF's head, torso, back and full areas), per animal.

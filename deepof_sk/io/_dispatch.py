@@ -245,12 +245,14 @@ def read_poses(
     target = _float_dtype(dtype)
     if software == "LightningPose":
         kwargs.setdefault("source_software", "LightningPose")
-    ds = reader(path, fps=fps, **kwargs)
-    if target is not None:
-        for name in (S.POSITION, S.CONFIDENCE):
-            if name in ds and ds[name].dtype != target:
-                ds[name] = ds[name].astype(target)
-    return ds
+    return cast_poses(reader(path, fps=fps, **kwargs), target)
+
+
+def cast_poses(ds: xr.Dataset, target) -> xr.Dataset:
+    """``ds`` with ``position`` and ``confidence`` in the numpy dtype ``target`` (None: ``ds`` unchanged)."""
+    if target is None:
+        return ds
+    return ds.assign({v: ds[v].astype(target) for v in (S.POSITION, S.CONFIDENCE) if v in ds and ds[v].dtype != target})
 
 
 def _float_dtype(dtype, where: str = "read_poses"):

@@ -424,18 +424,15 @@ def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
     T, n_space = pos.shape[:2]
     p = pos.reshape(T, n_space, -1)  # (time, space, track), a view in the schema's layout
     C = p.shape[2]
-    v = np.empty((T, C), dtype=bool)  # valid points
     flagged = np.zeros((T, C), dtype=bool)
     if T < 2:
-        v[:] = np.isfinite(p).all(axis=1)
         return flagged.reshape(T, *pos.shape[2:])
+    v = np.empty((T, C), dtype=bool)  # valid points
     exceptions = []
     # by time blocks with one frame of overlap (the rule reads the direct neighbours only)
     for kept, extended, inner in halo_blocks(T, p[:1].nbytes, halo=1):
         q = p[extended]
-        valid = np.isfinite(q[:, 0])
-        for k in range(1, n_space):
-            valid &= np.isfinite(q[:, k])
+        valid = _valid_points(q)
         step = np.zeros((q.shape[0] - 1, C), dtype=p.dtype)  # distance between consecutive frames
         for k in range(n_space):
             d = np.subtract(q[1:, k], q[:-1, k])

@@ -55,11 +55,11 @@ def _set_fps(ds: xr.Dataset, fps, rid: str) -> xr.Dataset:
 def read_tables(tables, *, fps=None, dtype=None, n_jobs=None, verbose=False) -> dict[str, xr.Dataset]:
     """``{recording_id: dataset}`` from a folder, a file, a list of paths or datasets, or a dict."""
     from ..io import infer_recording_id, read_poses, read_recordings
-    from ..io._dispatch import _float_dtype
+    from ..io._dispatch import _float_dtype, cast_poses
     from ..validation import normalize_poses
 
     where = "Project"
-    _float_dtype(dtype, where)  # a bad dtype fails before any file is read
+    target = _float_dtype(dtype, where)  # a bad dtype fails before any file is read
     if tables is None:
         raise ValueError(f"{where}: `tables` is required (a folder, a list of files, or {{id: xarray.Dataset}}).")
     if isinstance(tables, (str, os.PathLike)):
@@ -90,21 +90,11 @@ def read_tables(tables, *, fps=None, dtype=None, n_jobs=None, verbose=False) -> 
         raise FileNotFoundError(f"{where}: these table files do not exist: {missing}.")
     out = {}
     for rid, t in _progress(items, verbose, "reading tables"):
-        ds = _as_dtype(normalize_poses(t), dtype) if isinstance(t, xr.Dataset) else read_poses(t, fps=fps, dtype=dtype)
+        ds = cast_poses(normalize_poses(t), target) if isinstance(t, xr.Dataset) else read_poses(t, fps=fps, dtype=dtype)
         ds = _set_fps(ds, fps, rid)
         ds.attrs[RECORDING_ID] = str(rid)
         out[str(rid)] = ds
     return out
-
-
-def _as_dtype(ds: xr.Dataset, dtype) -> xr.Dataset:
-    """An in-memory recording with ``position``/``confidence`` in ``dtype`` (None: unchanged), as read_poses does."""
-    from ..io._dispatch import _float_dtype
-
-    target = _float_dtype(dtype, "Project")
-    if target is None:
-        return ds
-    return ds.assign({v: ds[v].astype(target) for v in (S.POSITION, S.CONFIDENCE) if v in ds and ds[v].dtype != target})
 
 
 def pair_videos(videos, ids: list[str]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["nanmedian_last", "nanmedian_planes"]
+__all__ = ["nanmedian_planes"]
 
 
 @lru_cache(maxsize=64)
@@ -67,9 +67,3 @@ def nanmedian_planes(planes: Sequence[np.ndarray]) -> np.ndarray:
         out.flat[some] = value
     return out
 
-
-def nanmedian_last(values: np.ndarray, skip_leading: int = 0) -> np.ndarray:
-    """NaN-ignoring median along the last axis, ``np.nanmedian``'s values (the mean of the two middle values for
-    an even count), NaN where nothing is finite (see :func:`nanmedian_planes`). ``skip_leading`` is accepted for
-    compatibility and ignored (the result does not depend on it)."""
-    return nanmedian_planes([values[..., j] for j in range(values.shape[-1])])
