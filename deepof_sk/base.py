@@ -9,37 +9,91 @@ and the "same kind out as in" rule live here, once.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import xarray as xr
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import schema as S
-from .validation import append_log, check_recordings, return_like
+from .validation import append_log, check_recordings, reorder_keypoints, return_like
 
 __all__ = ["BasePosesTransformer", "map_recordings", "check_frame_targets"]
 
 
 def map_recordings(func: Callable[[xr.Dataset], Any], recordings: Sequence[xr.Dataset], n_jobs: int | None = None):
-    """Apply ``func`` to each recording, in parallel with joblib when ``n_jobs`` is not None/1.
+    """Apply ``func`` to each recording, in parallel when ``n_jobs`` is not None/1.
 
-    Recordings are independent, so this is embarrassingly parallel. By default the work runs in threads: the heavy
-    numpy kernels release the GIL and threads share the recordings instead of pickling them to worker processes
+    Recordings are independent, so this is embarrassingly parallel. The work runs in threads: the heavy numpy
+    kernels release the GIL and threads share the recordings instead of pickling them to worker processes
     (benchmarks/bench_pipeline.py on 2 cores, two 90,000-frame recordings: worker processes were 4-7x slower than
-    one thread, threads on par with it while the step is dominated by GIL-holding xarray bookkeeping). joblib's
-    active backend takes precedence, so ``with joblib.parallel_config(backend="dask", n_jobs=-1):`` moves the work
-    onto a dask cluster unchanged for the steps given an ``n_jobs``.
+    one thread). Unless a joblib backend has been chosen, the threads come from a pool kept for the life of the
+    process: a ``joblib.Parallel`` call builds and tears down its thread pool each time, about 13 ms on a 2-core
+    machine, which is a tenth of a whole step on a 90,000-frame recording. A backend chosen with
+    ``joblib.parallel_config`` takes precedence, so ``with joblib.parallel_config(backend="dask", n_jobs=-1):``
+    moves the work onto a dask cluster unchanged for the steps given an ``n_jobs``.
     """
     # n_jobs=None stays serial even inside ``joblib.parallel_config(n_jobs=...)``: the steps of a pipeline run inside
     # joblib's (or dask's) workers in nested use, where asking the active backend for more workers deadlocks dask's
-    # worker threads; set ``n_jobs`` on the steps that should fan out
-    if n_jobs in (None, 1) or len(recordings) == 1:
+    # worker threads; set ``n_jobs`` on the steps that should fan out. Work already running in the shared pool
+    # stays serial too (a nested map would wait on the threads it occupies).
+    if n_jobs in (None, 1) or len(recordings) <= 1 or getattr(_IN_POOL, "active", False):
         return [func(ds) for ds in recordings]
+    if not _joblib_backend_chosen():
+        workers = min(effective_n_jobs(n_jobs), len(recordings))
+        if workers <= 1:
+            return [func(ds) for ds in recordings]
+        return list(_thread_pool(workers).map(_in_pool(func), recordings))
     return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(func)(ds) for ds in recordings)
+
+
+_IN_POOL = threading.local()
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _joblib_backend_chosen() -> bool:
+    """Whether a joblib backend was chosen with ``joblib.parallel_config`` (or joblib runs this as a nested task)."""
+    try:
+        from joblib import parallel as _jp
+
+        config = getattr(_jp._backend, "config", None)
+        return config is not None and config.get("backend") is not _jp.default_parallel_config["backend"]
+    except (ImportError, AttributeError, KeyError, TypeError):  # joblib internals moved: always ask joblib
+        return True
+
+
+def _thread_pool(workers: int) -> ThreadPoolExecutor:
+    with _POOLS_LOCK:
+        pool = _POOLS.get(workers)
+        if pool is None:
+            pool = _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="deepof_sk")
+        return pool
+
+
+def _in_pool(func):
+    def run(ds):
+        _IN_POOL.active = True
+        try:
+            return func(ds)
+        finally:
+            _IN_POOL.active = False
+
+    return run
+
+
+def _forget_pools() -> None:  # a forked child inherits the pools but not their threads
+    _POOLS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools)
 
 
 class BasePosesTransformer(TransformerMixin, BaseEstimator):
@@ -84,8 +138,13 @@ class BasePosesTransformer(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        recordings, _ = check_recordings(X, where=type(self).__name__, require_fps=self._requires_fps)
+        self._fit_checked(recordings, y)
+        return self
+
+    def _fit_checked(self, recordings: list[xr.Dataset], y) -> None:
+        """The part of :meth:`fit` after the recordings were validated."""
         where = type(self).__name__
-        recordings, _ = check_recordings(X, where=where, require_fps=self._requires_fps)
         first = [str(k) for k in recordings[0][S.KEYPOINT].values]
         for i, ds in enumerate(recordings[1:], start=1):
             other = set(map(str, ds[S.KEYPOINT].values))
@@ -99,7 +158,33 @@ class BasePosesTransformer(TransformerMixin, BaseEstimator):
         self.individuals_ = np.asarray([str(i) for i in recordings[0][S.INDIVIDUAL].values], dtype=object)
         self.n_recordings_ = len(recordings)
         self._fit_recordings(recordings, y)
-        return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit to the recordings, then transform them (validated once, not once per method).
+
+        Parameters
+        ----------
+        X : xarray.Dataset or sequence of xarray.Dataset
+            One recording or one dataset per recording, in the poses schema.
+        y : ignored
+            Present for Pipeline compatibility.
+        **fit_params : dict
+            Passed to ``fit`` by subclasses that define their own ``fit``.
+
+        Returns
+        -------
+        xarray.Dataset or list of xarray.Dataset
+            The same kind as ``X``.
+        """
+        cls = type(self)
+        if fit_params or cls.fit is not BasePosesTransformer.fit or cls.transform is not BasePosesTransformer.transform:
+            return super().fit_transform(X, y, **fit_params)  # a subclass's own fit/transform decide
+        self._validate_params()
+        recordings, single = check_recordings(X, where=cls.__name__, require_fps=self._requires_fps)
+        self._fit_checked(recordings, y)
+        if self._check_keypoints_on_transform:  # transform's rule: later recordings take the fitted keypoint order
+            recordings = [reorder_keypoints(ds, list(self.keypoints_)) for ds in recordings]
+        return return_like(map_recordings(self._transform_one, recordings, getattr(self, "n_jobs", None)), single)
 
     def transform(self, X):
         """Apply the step to each recording independently.

@@ -3,6 +3,7 @@
 import threading
 
 import joblib
+import pytest
 
 from deepof_sk.base import map_recordings
 
@@ -30,3 +31,71 @@ def test_explicit_n_jobs_uses_worker_threads():
 def test_explicit_n_jobs_one_stays_serial_inside_a_config():
     with joblib.parallel_config(backend="threading", n_jobs=2):
         assert set(map_recordings(_thread_name, [0, 1], n_jobs=1)) == {threading.current_thread().name}
+
+
+def test_default_backend_uses_one_persistent_pool_in_order():
+    """Without a chosen joblib backend the threads come from a pool kept across calls (a joblib.Parallel call
+    builds a new thread pool each time, ~13 ms), and results keep the input order."""
+    names = [n for _ in range(5) for n in map_recordings(_thread_name, list(range(6)), n_jobs=2)]
+    assert all(n.startswith("deepof_sk") for n in names)
+    assert len(set(names)) <= 2  # the same two worker threads every call
+    assert map_recordings(lambda i: i * i, list(range(50)), n_jobs=2) == [i * i for i in range(50)]
+
+
+def test_nested_map_in_the_pool_runs_serially_without_deadlock():
+    def outer(i):
+        inner = map_recordings(_thread_name, [0, 1, 2], n_jobs=2)
+        return inner, threading.current_thread().name
+
+    for inner, name in map_recordings(outer, [0, 1, 2, 3], n_jobs=2):
+        assert set(inner) == {name}  # the nested map ran in the worker thread itself
+
+
+def test_chosen_joblib_backend_takes_precedence():
+    calls = []
+
+    class Counting(joblib.parallel.ThreadingBackend):
+        def configure(self, *args, **kwargs):
+            calls.append(1)
+            return super().configure(*args, **kwargs)
+
+    joblib.register_parallel_backend("deepof_sk_counting", Counting)
+    with joblib.parallel_config(backend="deepof_sk_counting"):
+        names = map_recordings(_thread_name, [0, 1, 2], n_jobs=2)
+    assert calls and not any(n.startswith("deepof_sk") for n in names)
+
+
+def test_worker_exceptions_reach_the_caller():
+    def boom(i):
+        if i == 2:
+            raise ValueError("recording 2 is bad")
+        return i
+
+    with pytest.raises(ValueError, match="recording 2 is bad"):
+        map_recordings(boom, [0, 1, 2, 3], n_jobs=2)
+
+
+def test_fit_transform_validates_once_and_equals_fit_then_transform(monkeypatch):
+    import numpy as np
+
+    from deepof_sk import base
+    from deepof_sk.datasets import make_synthetic_poses
+    from deepof_sk.features import DistanceExtractor
+    from deepof_sk.preprocessing import SavgolSmoother
+
+    a = make_synthetic_poses(60, random_state=0)
+    kp = list(a.keypoint.values)
+    b = make_synthetic_poses(60, random_state=1).isel(keypoint=list(range(len(kp)))[::-1])  # other order
+    expected = DistanceExtractor().fit(a).transform([a, b])  # transform puts b in the fitted order
+    calls = []
+    real = base.check_recordings
+    monkeypatch.setattr(base, "check_recordings", lambda *args, **kw: calls.append(1) or real(*args, **kw))
+    got = DistanceExtractor().fit_transform([a, b])
+    assert len(calls) == 1
+    assert list(got[1].keypoint.values) == kp
+    for e, g in zip(expected, got, strict=True):
+        np.testing.assert_array_equal(g.distance.values, e.distance.values)
+    # a step with its own fit/transform (tables as well as datasets) keeps them
+    calls.clear()
+    SavgolSmoother().fit_transform(a)
+    assert len(calls) == 2
