@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from deepof_sk import make_poses_dataset
-from deepof_sk.datasets import DEEPOF_14_BODY, make_synthetic_poses
+from deepof_sk.datasets import DEEPOF_14_BODY, load_sample, make_synthetic_poses
 from deepof_sk.features import (
     AngleExtractor,
     AreaExtractor,
@@ -18,6 +18,7 @@ from deepof_sk.features import (
     KinematicsExtractor,
     Skeleton,
 )
+from deepof_sk.features._geometry import _atan2_upper
 
 BODY = {k: np.array(v, dtype=float) for k, v in DEEPOF_14_BODY.items()}
 SCENARIOS = [("walk", {}), ("turn", {}), ("explore", {"n_individuals": 2})]
@@ -167,6 +168,40 @@ def test_signed_angle_orientation_and_degenerate_path():
     np.testing.assert_allclose(out.signed_angle.values[:2, 0, 0], [np.pi / 2, -np.pi / 2])
     np.testing.assert_allclose(out.angle.values[:2, 0, 0], [np.pi / 2, np.pi / 2])
     assert np.isnan(out.angle.values[2, 0, 0]) and np.isnan(out.signed_angle.values[2, 0, 0])
+
+
+@pytest.mark.parametrize("dtype, max_ulp", [(np.float64, 1.0), (np.float32, 2.0)])
+def test_atan2_upper_matches_arctan2_including_signed_zero_and_nan(dtype, max_ulp):
+    rng = np.random.default_rng(0)
+    y = np.abs(rng.standard_normal(200_000) * 10.0 ** rng.integers(-6, 6, 200_000)).astype(dtype)
+    x = (rng.standard_normal(200_000) * 10.0 ** rng.integers(-6, 6, 200_000)).astype(dtype)
+    y[:4], x[:4] = 0, [1.0, -1.0, 0.0, -0.0]  # 0, pi, undefined, undefined
+    x[4:8] = [0.0, -0.0, 0.0, -0.0]  # pi/2 from either side
+    y[8], x[9] = np.nan, np.nan
+    out = _atan2_upper(y, x, np.empty_like(y))
+    ref = np.arctan2(y.astype(np.float64), x.astype(np.float64))
+    undefined = (y == 0) & (x == 0)
+    assert np.isnan(out[undefined]).all() and undefined.sum() == 2
+    np.testing.assert_array_equal(np.isnan(out[~undefined]), np.isnan(ref[~undefined]))
+    np.testing.assert_array_equal(out[:2], np.array([0.0, np.pi], dtype))
+    np.testing.assert_array_equal(out[4:8], np.full(4, np.pi / 2, dtype))
+    ok = ~undefined & ~np.isnan(ref)
+    ulps = np.abs(out[ok] - ref[ok]) / np.spacing(ref[ok].astype(dtype)).astype(np.float64)
+    assert ulps.max() <= max_ulp
+
+
+def test_signed_angles_equal_arctan2_of_cross_and_dot_on_real_tracks():
+    ds = load_sample("deepof_madlc")  # two mice, real DLC tracks with missing points
+    trip = Skeleton.from_preset("deepof_14").angle_triplets()
+    out = AngleExtractor(signed=True).fit_transform(ds)
+    pos = ds.position.values
+    kidx = {k: i for i, k in enumerate(ds.keypoint.values)}
+    for p, (a, b, c) in enumerate(trip):
+        ba = pos[:, :, kidx[a]] - pos[:, :, kidx[b]]
+        bc = pos[:, :, kidx[c]] - pos[:, :, kidx[b]]
+        ref = np.arctan2(ba[:, 0] * bc[:, 1] - ba[:, 1] * bc[:, 0], (ba * bc).sum(axis=1))
+        np.testing.assert_allclose(out.signed_angle.values[:, p], ref, rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(out.angle.values[:, p], np.abs(ref), rtol=1e-14, atol=1e-15)
 
 
 def test_angles_in_3d():
