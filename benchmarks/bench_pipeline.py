@@ -7,7 +7,9 @@ inter-animal) -> AngleExtractor -> AreaExtractor ("chain" = clean + these); opti
 
 The recordings are written once as netCDF (in the temp dir) and every configuration runs in a fresh subprocess
 that reads them, so the peak resident memory (ru_maxrss) is that run's alone: interpreter and libraries, the loaded
-recordings ("input") and the chain. ``--dtype float32`` reads the recordings as float32 (``read_poses(path, dtype="float32")``; the
+recordings ("input") and the chain. The chain owns the recordings it read, so its position-rewriting steps run
+with ``copy=False`` (in place in the recordings' own position arrays, no new array per step); ``--copy`` runs
+every step with its default ``copy=True`` instead. ``--dtype float32`` reads the recordings as float32 (``read_poses(path, dtype="float32")``; the
 chain keeps float32). DeepOF 0.9.0 on the same 2-core machine: about 10 s (create + get_coords) for 2 x 90,000 frames and
 40 s for 2 x 360,000, whole-run peak 2.9 and 9 GiB; rule annotation alone 16 s and 69 s.
 
@@ -23,7 +25,7 @@ NUMPY_MADVISE_HUGEPAGE=0: on this VM a huge-page fault on fresh memory costs far
 replaces, while arithmetic on memory already mapped is a little faster with huge pages).
 
 Run:  python benchmarks/bench_pipeline.py [--frames 90000 360000] [--n-jobs 1 2] [--dtype float64 float32]
-      [--repeat 3] [--keep-freed-memory] [--no-hugepages] [--annotate]
+      [--repeat 3] [--copy] [--keep-freed-memory] [--no-hugepages] [--annotate]
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def _write_recordings(frames: int) -> None:
             write_netcdf(ds, path)
 
 
-def run_one(frames: int, n_jobs: int, annotate: bool, dtype: str = "float64") -> dict:
+def run_one(frames: int, n_jobs: int, annotate: bool, dtype: str = "float64", copy: bool = False) -> dict:
     import os
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -84,17 +86,21 @@ def run_one(frames: int, n_jobs: int, annotate: bool, dtype: str = "float64") ->
 
     # the recordings are written once by the parent process; reading them here keeps the generator's own memory
     # out of this run's peak, which is then: interpreter + libraries + the loaded recordings + the chain
-    recordings = [read_poses(path, dtype=dtype) for path in _recording_files(frames)]
+    def read():
+        return [read_poses(path, dtype=dtype) for path in _recording_files(frames)]
+
+    recordings = read()
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    # copy=False: the chain owns the recordings it read and works in their position arrays
     clean = [
-        ConfidenceFilter(threshold=0.5, n_jobs=n_jobs),
-        OutlierFilter(method="speed", max_speed=1500.0, n_jobs=n_jobs),
-        Interpolator(max_gap=5, n_jobs=n_jobs),
-        SavgolSmoother(window=5, polyorder=2, n_jobs=n_jobs),
-        ArenaScaler(px_per_mm=2.0, n_jobs=n_jobs),
+        ConfidenceFilter(threshold=0.5, copy=copy, n_jobs=n_jobs),
+        OutlierFilter(method="speed", max_speed=1500.0, copy=copy, n_jobs=n_jobs),
+        Interpolator(max_gap=5, copy=copy, n_jobs=n_jobs),
+        SavgolSmoother(window=5, polyorder=2, copy=copy, n_jobs=n_jobs),
+        ArenaScaler(px_per_mm=2.0, copy=copy, n_jobs=n_jobs),
     ]
     features = [
-        EgocentricAligner(center="Center", align="Spine_1", n_jobs=n_jobs),
+        EgocentricAligner(center="Center", align="Spine_1", copy=copy, n_jobs=n_jobs),
         KinematicsExtractor(order=(1, 2, 3), n_jobs=n_jobs),
         DistanceExtractor(pairs="skeleton", inter_animal=True, n_jobs=n_jobs),
         AngleExtractor(n_jobs=n_jobs),
@@ -110,7 +116,7 @@ def run_one(frames: int, n_jobs: int, annotate: bool, dtype: str = "float64") ->
     out = make_pipeline(*features).fit_transform(cleaned)
     t2, c2 = time.perf_counter(), time.process_time()
     sys_s = resource.getrusage(resource.RUSAGE_SELF).ru_stime - s0  # kernel time: page faults
-    result = {"frames": frames, "n_jobs": n_jobs, "dtype": dtype, "clean_s": t1 - t0, "features_s": t2 - t0,
+    result = {"frames": frames, "n_jobs": n_jobs, "dtype": dtype, "copy": copy, "clean_s": t1 - t0, "features_s": t2 - t0,
               "features_cpu_s": c2 - c0, "n_variables": len(out[0].data_vars), "sys_s": sys_s}
     if annotate:
         from deepof_sk.annotation import DeepOFAnnotator
@@ -123,6 +129,7 @@ def run_one(frames: int, n_jobs: int, annotate: bool, dtype: str = "float64") ->
     del out, cleaned
     again = []
     for _ in range(2):  # the same chain again in this process: its memory is no longer fresh
+        recordings = read() if not copy else recordings  # in place, the first run changed them (not timed)
         t3 = time.perf_counter()
         make_pipeline(*features).fit_transform(make_pipeline(*clean).fit_transform(recordings))
         again.append(time.perf_counter() - t3)
@@ -142,14 +149,18 @@ def main() -> None:
                         help="children run with glibc keeping freed memory (MALLOC_MMAP_THRESHOLD_/TRIM_THRESHOLD_)")
     parser.add_argument("--no-hugepages", action="store_true",
                         help="children run with NUMPY_MADVISE_HUGEPAGE=0 (no transparent huge pages for arrays)")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--copy", action="store_true",
+                        help="steps copy their input (copy=True, the default of every step) instead of working in "
+                             "the position arrays of the recordings the chain read (copy=False)")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--write", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.write:
         _write_recordings(args.write)
         return
     if args.child:
-        print(json.dumps(run_one(int(args.child[0]), int(args.child[1]), args.child[2] == "1", args.child[3])))
+        print(json.dumps(run_one(int(args.child[0]), int(args.child[1]), args.child[2] == "1", args.child[3],
+                                 args.child[4] == "1")))
         return
     env = dict(os.environ)
     if args.keep_freed_memory:
@@ -157,14 +168,16 @@ def main() -> None:
     if args.no_hugepages:
         env.update(NUMPY_MADVISE_HUGEPAGE="0")
     print("2 recordings x 2 animals x 14 keypoints, synthetic 'explore' with noise, dropouts, gaps and spikes; "
-          f"{args.repeat} fresh processes per row" + (", glibc keeps freed memory" if args.keep_freed_memory else "")
+          f"{args.repeat} fresh processes per row" + (", steps copy their input" if args.copy else
+                                                      ", steps work in place (copy=False)") + (", glibc keeps freed memory" if args.keep_freed_memory else "")
           + (", no huge pages" if args.no_hugepages else ""))
     print(f"{'frames':>8} {'dtype':>7} {'jobs':>4} | {'chain s cold':>12} {'(best)':>6} {'sys s':>5} {'x DeepOF':>8} |"
           f" {'again s':>7} {'x DeepOF':>8} | {'annot s':>7} {'x DeepOF':>8} | {'peak GiB':>8} {'input':>5} {'DeepOF/peak':>11}")
     for frames in args.frames:  # in a subprocess: a child's ru_maxrss starts from its parent's size at fork
         subprocess.run([sys.executable, __file__, "--write", str(frames)], check=True)
     for frames, dtype, n_jobs in ((f, d, j) for f in args.frames for d in args.dtype for j in args.n_jobs):
-        cmd = [sys.executable, __file__, "--child", str(frames), str(n_jobs), "1" if args.annotate else "0", dtype]
+        cmd = [sys.executable, __file__, "--child", str(frames), str(n_jobs), "1" if args.annotate else "0", dtype,
+               "1" if args.copy else "0"]
         runs = [json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
                            .stdout.splitlines()[-1]) for _ in range(args.repeat)]
         ref = DEEPOF.get(frames, {})

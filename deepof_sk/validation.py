@@ -327,6 +327,12 @@ def check_recordings(
         except TypeError as exc:
             raise TypeError(f"{where}: expected a sequence of xarray.Dataset; got {type(X).__name__}.") from exc
         single = False
+        if (len(items) == 2 and isinstance(items[0], (list, tuple)) and hasattr(items[1], "iloc")
+                and all(isinstance(d, xr.Dataset) for d in items[0])):
+            raise TypeError(
+                f"{where}: got a (recordings, conditions) pair, as returned by read_recordings(); pass the "
+                "recordings only: `recordings, conditions = read_recordings(...)`."
+            )
         if len(items) == 0:
             raise ValueError(f"{where}: received an empty sequence of recordings; pass at least one dataset.")
         bad = [f"#{i}: {type(d).__name__}" for i, d in enumerate(items) if not isinstance(d, xr.Dataset)]

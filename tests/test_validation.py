@@ -161,3 +161,16 @@ def test_transform_reorders_keypoints_to_the_fitted_order():
     assert [str(k) for k in recs[0].keypoint.values] == names
     recs, _ = check_recordings([ds], where="test", keypoints=names[:3])  # a subset: nothing reordered or dropped
     assert [str(k) for k in recs[0].keypoint.values] == names
+
+
+def test_read_recordings_pair_passed_whole_gets_a_clear_error(shared_data, tmp_path):
+    import shutil
+
+    from deepof_sk.io import read_recordings
+    from deepof_sk.preprocessing import ConfidenceFilter, SavgolSmoother
+
+    shutil.copy(shared_data / "deepof" / "testDLC_h5_table.h5", tmp_path)
+    pair = read_recordings(tmp_path)
+    for est in (ConfidenceFilter(), SavgolSmoother()):  # SavgolSmoother also takes 2-D tables
+        with pytest.raises(TypeError, match=r"\(recordings, conditions\) pair.*read_recordings"):
+            est.fit_transform(pair)

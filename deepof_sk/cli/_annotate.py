@@ -28,11 +28,12 @@ _TAIL = ("Tail_1", "Tail_2", "Tail_tip")
 
 # -- the DeepOF chain --------------------------------------------------------------------------------------------
 def _annotate(ds, px_per_mm: float | None, *, arena_size: str | None = None, exclude=_TAIL, roles=None,
-              behaviors=None):
+              behaviors=None, copy: bool = True):
     """DeepOF's create() + supervised_annotation(), from the public estimators (see docs/pipeline-contract.md).
 
     Preprocessing (:func:`make_deepof_preprocessor`), then pixels -> mm (``px_per_mm``, or an arena detected from
-    the tracks whose real size is ``arena_size``), then :class:`DeepOFAnnotator`.
+    the tracks whose real size is ``arena_size``), then :class:`DeepOFAnnotator`. ``copy=False`` when the caller
+    owns ``ds`` and does not use it again: the cleaning and scaling steps then work in its position array.
     """
     from sklearn.pipeline import make_pipeline
 
@@ -42,11 +43,11 @@ def _annotate(ds, px_per_mm: float | None, *, arena_size: str | None = None, exc
     drop = set(exclude or ())
     if drop:
         ds = ds.sel(keypoint=[k for k in ds["keypoint"].values if k not in drop])
-    steps = [make_deepof_preprocessor()]
+    steps = [make_deepof_preprocessor(copy=copy)]
     if px_per_mm is not None:
-        steps.append(ArenaScaler(px_per_mm=px_per_mm))
+        steps.append(ArenaScaler(px_per_mm=px_per_mm, copy=copy))
     elif arena_size is not None:
-        steps += [ArenaDetector(), ArenaScaler(arena_size=arena_size)]
+        steps += [ArenaDetector(), ArenaScaler(arena_size=arena_size, copy=copy)]
     steps.append(DeepOFAnnotator(arena="auto", roles=roles, behaviors=behaviors))
     return make_pipeline(*steps).fit_transform(ds)
 
@@ -64,7 +65,7 @@ def _annotate_job(path: Path, cfg: dict) -> dict:
         warnings.warn(f"--exclude-keypoints {missing} not in this recording (ignored)", UserWarning, stacklevel=2)
     try:
         result = _annotate(ds, cfg["px_per_mm"], arena_size=cfg["arena_size"], exclude=cfg["exclude"],
-                           roles=cfg["roles"], behaviors=cfg["behaviors"])
+                           roles=cfg["roles"], behaviors=cfg["behaviors"], copy=False)  # ds was read here
     except ValueError as exc:
         if "keypoint roles" in str(exc):
             raise CLIError(f"{exc} On the command line: --roles center=midback nose=snout ..., or choose "

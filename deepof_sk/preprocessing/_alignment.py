@@ -57,6 +57,10 @@ class EgocentricAligner(BasePosesTransformer):
         has phi = pi/2).
     arena : Arena, dict or "from_attrs", default "from_attrs"
         Arena used when ``center="arena"``.
+    copy : bool, default True
+        False: :meth:`transform` writes the aligned coordinates into the input's own ``position`` array where it is
+        a writeable float array of the result's dtype (no new array; the input recording is modified, as
+        scikit-learn's ``copy=False``). For a pipeline that owns its recordings.
     n_jobs : int, optional
         Recordings processed in parallel with joblib.
 
@@ -92,6 +96,7 @@ class EgocentricAligner(BasePosesTransformer):
         "align_group": ["boolean"],
         "polar": ["boolean"],
         "arena": [Arena, dict, StrOptions({"from_attrs"})],
+        "copy": ["boolean"],
         "n_jobs": [Integral, None],
     }
 
@@ -103,6 +108,7 @@ class EgocentricAligner(BasePosesTransformer):
         align_group=False,
         polar=False,
         arena="from_attrs",
+        copy=True,
         n_jobs=None,
     ):
         self.center = center
@@ -110,6 +116,7 @@ class EgocentricAligner(BasePosesTransformer):
         self.align_group = align_group
         self.polar = polar
         self.arena = arena
+        self.copy = copy
         self.n_jobs = n_jobs
 
     def _fit_recordings(self, recordings, y=None):
@@ -163,12 +170,16 @@ class EgocentricAligner(BasePosesTransformer):
             angle = np.arctan2(vec[:, 0], vec[:, 1])
             angle[(vec[:, 0] == 0) & (vec[:, 1] == 0)] = np.nan  # coincident points: no direction
         cos, sin = np.cos(angle), np.sin(angle)
-        aligned = np.empty(pos.shape, dtype=np.result_type(pos.dtype, angle.dtype))  # (T, 2, K, I)
+        dtype = np.result_type(pos.dtype, angle.dtype)
+        if not self.copy and pos.dtype == dtype and pos.flags.writeable:
+            aligned = pos  # each block is read into temporaries before it is written (see _rotate_block)
+        else:
+            aligned = np.empty(pos.shape, dtype=dtype)  # (T, 2, K, I)
         for sl in time_blocks(pos.shape[0], aligned[:1].nbytes):  # small temporaries, reused block after block
             _rotate_block(pos[sl], centre[sl], cos[sl], sin[sl], aligned[sl])
         usable = np.isfinite(angle) & np.isfinite(centre).all(axis=1)
         if not usable.all():
-            aligned[np.broadcast_to(~usable[:, None, None, :], aligned.shape)] = np.nan
+            np.copyto(aligned, np.nan, where=~usable[:, None, None, :])
         empty = [str(i) for i, ok in zip(ds[S.INDIVIDUAL].values, usable.any(axis=0), strict=True) if not ok]
         if empty:
             warnings.warn(

@@ -464,6 +464,10 @@ class ArenaScaler(BasePosesTransformer):
     arena : Arena, dict or "from_attrs", default "from_attrs"
         The arena in pixels (one for every recording; stored in ``attrs["arena"]`` in mm after scaling), or each
         recording's ``attrs["arena"]``.
+    copy : bool, default True
+        False: :meth:`transform` rescales the input's own arrays in place where they are writeable float arrays
+        (no new array; the input recording is modified, as scikit-learn's ``copy=False``). For a pipeline that owns
+        its recordings.
     n_jobs : int, optional
         Recordings processed in parallel with joblib.
 
@@ -494,13 +498,15 @@ class ArenaScaler(BasePosesTransformer):
         "arena_size": [str, Real, None],
         "px_per_mm": [Interval(Real, 0, None, closed="neither"), None],
         "arena": [Arena, dict, StrOptions({"from_attrs"})],
+        "copy": ["boolean"],
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, *, arena_size="380 mm", px_per_mm=None, arena="from_attrs", n_jobs=None):
+    def __init__(self, *, arena_size="380 mm", px_per_mm=None, arena="from_attrs", copy=True, n_jobs=None):
         self.arena_size = arena_size
         self.px_per_mm = px_per_mm
         self.arena = arena
+        self.copy = copy
         self.n_jobs = n_jobs
 
     def _fit_recordings(self, recordings, y=None):
@@ -533,12 +539,17 @@ class ArenaScaler(BasePosesTransformer):
             raise ValueError(f"ArenaScaler: the arena must be in pixels; got unit {arena.unit!r}.")
         return arena.scale_length / parse_length(self.arena_size, where="ArenaScaler")
 
-    def _rescale(self, ds, factor: float, unit: str, scale: float) -> xr.Dataset:
+    def _rescale(self, ds, factor: float, unit: str, scale: float, inplace: bool = False) -> xr.Dataset:
         out = ds.copy()
         old_unit = "pixels" if unit == "mm" else "mm"
         for name, da in ds.data_vars.items():
             if name == S.POSITION or da.attrs.get("units") == old_unit:
-                out[name] = (da * factor).assign_attrs({**da.attrs, "units": unit})
+                values = da.values
+                if inplace and values.flags.writeable and values.dtype.kind == "f":
+                    np.multiply(values, factor, out=values)  # the same float32/float64 arithmetic as da * factor
+                    out[name] = da.copy(deep=False, data=values).assign_attrs({**da.attrs, "units": unit})
+                else:
+                    out[name] = (da * factor).assign_attrs({**da.attrs, "units": unit})
         attrs = {**ds.attrs, S.SPACE_UNIT: unit}
         given = unit == "mm" and not isinstance(self.arena, str)
         arena = _coerce_arena(self.arena, "ArenaScaler") if given else get_arena(ds)
@@ -559,7 +570,7 @@ class ArenaScaler(BasePosesTransformer):
                 "it is already scaled."
             )
         scale = self._scale_for(ds)
-        return self._rescale(ds, 1.0 / scale, "mm", scale)
+        return self._rescale(ds, 1.0 / scale, "mm", scale, inplace=not self.copy)
 
     def inverse_transform(self, X):
         """Back to pixels with each recording's ``attrs["px_per_mm"]``.

@@ -42,15 +42,26 @@ def position_values(ds: xr.Dataset) -> np.ndarray:
     return as_float(ds[S.POSITION].transpose(*S.POSITION_DIMS).values)
 
 
-def confidence_array(ds: xr.Dataset, nan_confidence: str = "ignore") -> np.ndarray:
-    """``confidence`` (time, keypoint, individual); NaN (no score) becomes 0 when ``nan_confidence="zero"``."""
-    conf = np.asarray(ds[S.CONFIDENCE].transpose(*S.CONFIDENCE_DIMS).values, dtype=float)
+def confidence_array(ds: xr.Dataset, nan_confidence: str = "ignore", dtype=float) -> np.ndarray:
+    """``confidence`` (time, keypoint, individual); NaN (no score) becomes 0 when ``nan_confidence="zero"``.
+
+    ``dtype=None`` keeps a float32 array float32 (compare it with ``np.float64(threshold)``, which compares in
+    double precision, as with float64 scores).
+    """
+    values = ds[S.CONFIDENCE].transpose(*S.CONFIDENCE_DIMS).values
+    conf = as_float(values) if dtype is None else np.asarray(values, dtype=dtype)
     return np.nan_to_num(conf, nan=0.0) if nan_confidence == "zero" else conf
 
 
-def masked_position(position: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """A new position array with every coordinate of the points in ``mask`` (time, keypoint, individual) NaN."""
-    return np.where(mask[:, None], np.nan, position)
+def masked_position(position: np.ndarray, mask: np.ndarray, copy: bool = True) -> np.ndarray:
+    """``position`` with every coordinate of the points in ``mask`` (time, keypoint, individual) NaN.
+
+    A new array, or with ``copy=False`` ``position`` itself, written in place, when it is writeable.
+    """
+    if copy or not position.flags.writeable:
+        return np.where(mask[:, None], np.nan, position)
+    np.copyto(position, np.nan, where=mask[:, None])
+    return position
 
 
 def with_position(ds: xr.Dataset, values: np.ndarray) -> xr.Dataset:
@@ -122,6 +133,10 @@ class ConfidenceFilter(BasePosesTransformer):
     warn_fraction : float or None, default 0.3
         Warn (:class:`~deepof_sk.exceptions.MissingDataWarning`) when a step masks more than this fraction of the
         frames of a keypoint; None switches the warning off.
+    copy : bool, default True
+        False: mask the points in the input's own ``position`` array (no new array; the input recording is
+        modified, as scikit-learn's ``copy=False``). For a pipeline that owns its recordings (read from files and
+        not used again); in place only where the array is a writeable float array, else a copy is made.
     n_jobs : int, optional
         Recordings processed in parallel with joblib.
 
@@ -153,23 +168,26 @@ class ConfidenceFilter(BasePosesTransformer):
         "threshold": [Interval(Real, None, None, closed="neither")],
         "nan_confidence": [StrOptions({"ignore", "zero"})],
         "warn_fraction": [Interval(Real, 0, 1, closed="both"), None],
+        "copy": ["boolean"],
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, *, threshold=0.6, nan_confidence="ignore", warn_fraction=0.3, n_jobs=None):
+    def __init__(self, *, threshold=0.6, nan_confidence="ignore", warn_fraction=0.3, copy=True, n_jobs=None):
         self.threshold = threshold
         self.nan_confidence = nan_confidence
         self.warn_fraction = warn_fraction
+        self.copy = copy
         self.n_jobs = n_jobs
 
     def _transform_recording(self, ds):
         where = type(self).__name__
         pos = position_values(ds)
         warn_empty_individuals(ds, pos, where)
-        low = confidence_array(ds, self.nan_confidence) < self.threshold  # NaN < t is False: kept
+        # NaN < t is False: kept; a float64 threshold compares float32 scores in double precision without a copy
+        low = confidence_array(ds, self.nan_confidence, dtype=None) < np.float64(self.threshold)
         warn_masked_fraction(ds, low & _valid_points(pos), self.warn_fraction, where,
                              f"Lower `threshold` (now {self.threshold}) or retrain the tracker.")
-        return with_position(ds, masked_position(pos, low))
+        return with_position(ds, masked_position(pos, low, self.copy))
 
 
 # -- OutlierFilter -------------------------------------------------------------------------------------------------
@@ -281,6 +299,10 @@ class OutlierFilter(BasePosesTransformer):
     warn_fraction : float or None, default 0.3
         Warn (:class:`~deepof_sk.exceptions.MissingDataWarning`) when more than this fraction of a keypoint's
         frames is masked by this step; None switches the warning off.
+    copy : bool, default True
+        False: mask the points in the input's own ``position`` array (no new array; the input recording is
+        modified, as scikit-learn's ``copy=False``). For a pipeline that owns its recordings (read from files and
+        not used again); in place only where the array is a writeable float array, else a copy is made.
     n_jobs : int, optional
         Recordings processed in parallel with joblib.
 
@@ -333,12 +355,13 @@ class OutlierFilter(BasePosesTransformer):
         "speed_unit": [StrOptions({"per_second", "per_frame"})],
         "nan_confidence": [StrOptions({"ignore", "zero"})],
         "warn_fraction": [Interval(Real, 0, 1, closed="both"), None],
+        "copy": ["boolean"],
         "n_jobs": [Integral, None],
     }
 
     def __init__(self, *, method="deepof", window=5, window_unit="frames", n_std=3.0, combine="any",
                  reference="mean", edge_mode="interp", likelihood_tol=None, max_speed=None,
-                 speed_unit="per_second", nan_confidence="ignore", warn_fraction=0.3, n_jobs=None):
+                 speed_unit="per_second", nan_confidence="ignore", warn_fraction=0.3, copy=True, n_jobs=None):
         self.method = method
         self.window = window
         self.window_unit = window_unit
@@ -351,6 +374,7 @@ class OutlierFilter(BasePosesTransformer):
         self.speed_unit = speed_unit
         self.nan_confidence = nan_confidence
         self.warn_fraction = warn_fraction
+        self.copy = copy
         self.n_jobs = n_jobs
 
     def _fit_recordings(self, recordings, y=None):
@@ -403,12 +427,12 @@ class OutlierFilter(BasePosesTransformer):
         valid = _valid_points(pos)
         mask = self._residual_mask(pos, ds) if self.method == "deepof" else self._speed_mask(pos, ds)
         if self.likelihood_tol is not None:
-            mask |= confidence_array(ds, self.nan_confidence) < self.likelihood_tol
+            mask |= confidence_array(ds, self.nan_confidence, dtype=None) < np.float64(self.likelihood_tol)
         hint = ("Raise `n_std` or `window`" if self.method == "deepof" else "Raise `max_speed`") + (
             f" or lower `likelihood_tol` (now {self.likelihood_tol})" if self.likelihood_tol is not None else ""
         ) + "; a keypoint this noisy may be better dropped."
         warn_masked_fraction(ds, mask & valid, self.warn_fraction, where, hint)
-        return with_position(ds, masked_position(pos, mask))
+        return with_position(ds, masked_position(pos, mask, self.copy))
 
 
 def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.ndarray:
@@ -507,6 +531,9 @@ class PresenceMasker(BasePosesTransformer):
     warn_fraction : float or None, default 0.3
         Warn (:class:`~deepof_sk.exceptions.MissingDataWarning`) when an animal is absent in more than this
         fraction of the frames; None switches the warning off.
+    copy : bool, default True
+        False: write the NaNs into the input's own ``position`` array where it is writeable (no new array; the
+        input recording is modified, as scikit-learn's ``copy=False``). For a pipeline that owns its recordings.
     n_jobs : int, optional
         Recordings processed in parallel with joblib.
 
@@ -540,13 +567,15 @@ class PresenceMasker(BasePosesTransformer):
         "threshold": [Interval(Real, None, None, closed="neither")],
         "nan_confidence": [StrOptions({"ignore", "zero"})],
         "warn_fraction": [Interval(Real, 0, 1, closed="both"), None],
+        "copy": ["boolean"],
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, *, threshold=0.5, nan_confidence="ignore", warn_fraction=0.3, n_jobs=None):
+    def __init__(self, *, threshold=0.5, nan_confidence="ignore", warn_fraction=0.3, copy=True, n_jobs=None):
         self.threshold = threshold
         self.nan_confidence = nan_confidence
         self.warn_fraction = warn_fraction
+        self.copy = copy
         self.n_jobs = n_jobs
 
     def _transform_recording(self, ds):
@@ -570,7 +599,7 @@ class PresenceMasker(BasePosesTransformer):
                 MissingDataWarning,
                 stacklevel=2,
             )
-        out = pos.copy()
+        out = pos.copy() if self.copy or not pos.flags.writeable else pos
         frames, individuals = np.nonzero(absent)  # (a broadcast (T, 1, 1, I) mask makes numpy's inner loop 1-2 long)
         out[frames, :, :, individuals] = np.nan
         return with_position(ds, out)

@@ -23,6 +23,7 @@ def make_deepof_preprocessor(
     iterative_imputation: str | None = "partial",
     presence_threshold: float = 0.5,
     random_state=0,
+    copy: bool = True,
     n_jobs: int | None = None,
 ) -> Pipeline:
     """Build the preprocessing that DeepOF 0.9.0 runs in ``Project.create()``, with its defaults.
@@ -61,6 +62,10 @@ def make_deepof_preprocessor(
         Median confidence an animal needs to be present in a frame.
     random_state : int, RandomState instance or None, default 0
         Passed to :class:`KeypointImputer` (``"full"`` mode only).
+    copy : bool, default True
+        Passed to the steps that can work in place (smoothing, outliers, gap filling, presence): False for a
+        pipeline that owns its recordings (read from files and not used again), which then needs no new position
+        array per step; the input recordings are modified.
     n_jobs : int, optional
         Passed to every step (recordings in parallel).
 
@@ -96,17 +101,19 @@ def make_deepof_preprocessor(
                          f"or None; got {smooth_alpha!r}.")
     steps = []
     if smooth_alpha is not None:
-        steps.append(("smooth", SavgolSmoother(window=15, polyorder=15 - int(smooth_alpha), n_jobs=n_jobs)))
+        steps.append(("smooth", SavgolSmoother(window=15, polyorder=15 - int(smooth_alpha), copy=copy,
+                                                   n_jobs=n_jobs)))
     if remove_outliers:
         steps.append(("outliers", OutlierFilter(
             method="deepof", window=5, n_std=interpolation_std, combine="any", reference="mean",
-            edge_mode="zeros", likelihood_tol=likelihood_tol, nan_confidence="zero", n_jobs=n_jobs,
+            edge_mode="zeros", likelihood_tol=likelihood_tol, nan_confidence="zero", copy=copy, n_jobs=n_jobs,
         )))
     if iterative_imputation is not None:
         steps.append(("interpolate", Interpolator(method="linear", max_gap=3, gap_policy="ends", fill_edges=True,
-                                                  n_jobs=n_jobs)))
+                                                  copy=copy, n_jobs=n_jobs)))
     if iterative_imputation == "full":
         steps.append(("impute", KeypointImputer(strategy="both", length_tolerance=0.1, random_state=random_state,
                                                 n_jobs=n_jobs)))
-    steps.append(("presence", PresenceMasker(threshold=presence_threshold, nan_confidence="zero", n_jobs=n_jobs)))
+    steps.append(("presence", PresenceMasker(threshold=presence_threshold, nan_confidence="zero", copy=copy,
+                                             n_jobs=n_jobs)))
     return Pipeline(steps)

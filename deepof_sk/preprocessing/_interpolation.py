@@ -19,13 +19,15 @@ from ._cleaning import warn_empty_individuals
 __all__ = ["Interpolator", "find_nan_runs"]
 
 
-def _interpolate_tracks(values, method, max_gap, gap_policy, fill_edges):
-    """Fill the allowed NaNs of a (time, columns) array; returns a new array (or ``values`` if nothing to do)."""
+def _interpolate_tracks(values, method, max_gap, gap_policy, fill_edges, copy=True):
+    """Fill the allowed NaNs of a (time, columns) array: a new array, or ``values`` filled in place (``copy=False``
+    and ``values`` writeable)."""
     n = values.shape[0]
+    out = values.copy() if copy or not values.flags.writeable else values
     missing = np.ascontiguousarray(np.isnan(values).T)  # (columns, time): only the boolean mask is transposed
     column, start, stop = find_nan_runs(missing)
     if column.size == 0:
-        return values
+        return out
     limit = np.inf if max_gap is None else max_gap
     length = stop - start
     inner = (start > 0) & (stop < n)
@@ -39,7 +41,7 @@ def _interpolate_tracks(values, method, max_gap, gap_policy, fill_edges):
         reach = np.where(start[run] == 0, from_hi, np.where(stop[run] == n, from_lo, np.minimum(from_lo, from_hi)))
         allowed = (inner | edge)[run] & (reach <= limit)
     if not allowed.any():
-        return values
+        return out
     t, col, lo, hi, in_gap = t[allowed], col[allowed], lo[allowed], hi[allowed], inner[run][allowed]
     v_lo = values[np.maximum(lo, 0), col]
     v_hi = values[np.minimum(hi, n - 1), col]
@@ -49,8 +51,7 @@ def _interpolate_tracks(values, method, max_gap, gap_policy, fill_edges):
     else:  # linear; also the fallback of cubic/pchip on tracks with fewer than 3 valid frames
         w = (t - lo) / np.maximum(hi - lo, 1)
         filled = np.where(in_gap, v_lo + w * (v_hi - v_lo), filled)
-    out = values.copy()
-    out[t, col] = filled
+    out[t, col] = filled  # only NaN entries are written: ``values`` still holds every valid frame
     if method in ("cubic", "pchip"):
         kind = CubicSpline if method == "cubic" else PchipInterpolator
         for c in np.unique(col[in_gap]):  # one interpolant per track with a gap, never a loop over frames
@@ -88,6 +89,10 @@ class Interpolator(BasePosesTransformer):
         extrapolation. DeepOF's imputation does fill them.
     variables : str or list of str, optional
         Data variables to fill (each with a ``time`` dim); default ``["position"]``.
+    copy : bool, default True
+        False: fill the gaps in the input's own arrays (no new array; the input recording is modified, as
+        scikit-learn's ``copy=False``), where they are writeable float arrays in (time, ...) order; else a copy is
+        filled. For a pipeline that owns its recordings.
     n_jobs : int, optional
         Recordings processed in parallel with joblib.
 
@@ -130,17 +135,19 @@ class Interpolator(BasePosesTransformer):
         "gap_policy": [StrOptions({"whole", "ends"})],
         "fill_edges": ["boolean"],
         "variables": [str, list, tuple, None],
+        "copy": ["boolean"],
         "n_jobs": [Integral, None],
     }
 
     def __init__(self, *, method="linear", max_gap=5, gap_unit="frames", gap_policy="whole", fill_edges=False,
-                 variables=None, n_jobs=None):
+                 variables=None, copy=True, n_jobs=None):
         self.method = method
         self.max_gap = max_gap
         self.gap_unit = gap_unit
         self.gap_policy = gap_policy
         self.fill_edges = fill_edges
         self.variables = variables
+        self.copy = copy
         self.n_jobs = n_jobs
 
     def _max_gap_frames(self, ds) -> int | None:
@@ -165,6 +172,6 @@ class Interpolator(BasePosesTransformer):
             axis = da.get_axis_num(S.TIME)
             arr = np.moveaxis(as_float(da.values), axis, 0)  # a view for canonical layouts
             filled = _interpolate_tracks(arr.reshape(arr.shape[0], -1), self.method, max_gap, self.gap_policy,
-                                         self.fill_edges)
+                                         self.fill_edges, self.copy)
             out[name] = da.copy(deep=False, data=np.moveaxis(filled.reshape(arr.shape), 0, axis))
         return out

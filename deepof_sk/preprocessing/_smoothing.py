@@ -25,7 +25,11 @@ def _is_table(X) -> bool:
         return False
     if hasattr(X, "shape") or hasattr(X, "__array__"):  # numpy, pandas, scipy.sparse, array-likes
         return True
-    return isinstance(X, (list, tuple)) and len(X) > 0 and not isinstance(X[0], xr.Dataset)
+    if not (isinstance(X, (list, tuple)) and len(X) > 0):
+        return False
+    first = X[0]
+    nested = isinstance(first, (list, tuple)) and len(first) > 0 and isinstance(first[0], xr.Dataset)
+    return not isinstance(first, xr.Dataset) and not nested  # recordings nested one level: an error, said later
 
 
 class _TimeFilter(BasePosesTransformer):
@@ -91,7 +95,7 @@ class _TimeFilter(BasePosesTransformer):
                 f"{where}: `window`={n} frames is longer than the table ({arr.shape[0]} rows); use a shorter window."
             )
         self._check_window(n, where)
-        out = np.array(self._filter(arr, n), dtype=float, copy=True)
+        out = np.array(self._filter(arr, n, inplace=False), dtype=float, copy=True)
         out[np.isnan(arr)] = np.nan
         return out
 
@@ -101,7 +105,8 @@ class _TimeFilter(BasePosesTransformer):
         tags.input_tags.allow_nan = True
         return tags
 
-    def _filter(self, values: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover - abstract
+    def _filter(self, values: np.ndarray, n: int, inplace: bool) -> np.ndarray:  # pragma: no cover - abstract
+        """Filtered (time, ...) values; ``inplace``: ``values`` may be overwritten (and returned)."""
         raise NotImplementedError
 
     def _check_window(self, n: int, where: str) -> None:
@@ -114,14 +119,15 @@ class _TimeFilter(BasePosesTransformer):
         out = ds.copy()
         for name in selected_variables(ds, self.variables, where=where):
             da = ds[name]
-            arr = np.moveaxis(da.values, da.get_axis_num(S.TIME), 0)
-            filtered = self._filter(arr, n)
-            dtype = as_float(arr).dtype  # float32 stays float32
-            if filtered.dtype != dtype or not filtered.flags.writeable or np.shares_memory(filtered, arr):
-                filtered = np.array(filtered, dtype=dtype, copy=True)
-            missing = np.isnan(arr)
+            arr = np.moveaxis(as_float(da.values), da.get_axis_num(S.TIME), 0)  # float32 stays float32
+            missing = np.isnan(arr)  # before a filter that works in place overwrites the NaNs
+            inplace = not getattr(self, "copy", True) and arr.flags.writeable and arr.flags.c_contiguous
+            filtered = self._filter(arr, n, inplace=inplace)
+            if not inplace and (filtered.dtype != arr.dtype or not filtered.flags.writeable
+                                or np.shares_memory(filtered, arr)):
+                filtered = np.array(filtered, dtype=arr.dtype, copy=True)
             if missing.any():
-                filtered[missing] = np.nan  # smoothing never invents data at missing points
+                np.copyto(filtered, np.nan, where=missing)  # smoothing never invents data at missing points
             out[name] = da.copy(data=np.moveaxis(filtered, 0, da.get_axis_num(S.TIME)))
         return out
 
@@ -142,6 +148,10 @@ class SavgolSmoother(_TimeFilter):
         Unit of ``window``. Seconds need ``attrs["fps"]``.
     variables : str or list of str, optional
         Data variables to smooth (each must have a ``time`` dim); default ``["position"]``.
+    copy : bool, default True
+        False: smooth the input's own arrays in place (no new array of the recording's size; the input recording is
+        modified, as scikit-learn's ``copy=False``), where they are writeable, C-ordered float arrays with time
+        first; else a copy is smoothed. For a pipeline that owns its recordings.
     n_jobs : int, optional
         Recordings processed in parallel with joblib.
 
@@ -174,15 +184,17 @@ class SavgolSmoother(_TimeFilter):
         "polyorder": [Interval(Integral, 0, None, closed="left")],
         "window_unit": [StrOptions({"frames", "seconds"})],
         "variables": [str, list, tuple, None],
+        "copy": ["boolean"],
         "n_jobs": [Integral, None],
     }
     _window_must_be_odd = True
 
-    def __init__(self, *, window=5, polyorder=2, window_unit="frames", variables=None, n_jobs=None):
+    def __init__(self, *, window=5, polyorder=2, window_unit="frames", variables=None, copy=True, n_jobs=None):
         self.window = window
         self.polyorder = polyorder
         self.window_unit = window_unit
         self.variables = variables
+        self.copy = copy
         self.n_jobs = n_jobs
 
     def _check_window(self, n, where):
@@ -192,10 +204,10 @@ class SavgolSmoother(_TimeFilter):
                 "lower polyorder or widen the window."
             )
 
-    def _filter(self, values, n):
-        filled = fill_nan_linear(values, axis=0)
+    def _filter(self, values, n, inplace):
+        filled = fill_nan_linear(values, axis=0, copy=not inplace)  # our own array either way: filtered in place
         np.copyto(filled, 0.0, where=np.isnan(filled))  # all-NaN columns: filter zeros, restored to NaN by the caller
-        return savgol_along_time(filled, n, self.polyorder)
+        return savgol_along_time(filled, n, self.polyorder, inplace=True)
 
 
 class RollingSmoother(_TimeFilter):
@@ -254,7 +266,7 @@ class RollingSmoother(_TimeFilter):
         self.variables = variables
         self.n_jobs = n_jobs
 
-    def _filter(self, values, n):
+    def _filter(self, values, n, inplace):  # pandas' rolling windows always give a new array
         shape = values.shape
         frame = pd.DataFrame(values.reshape(shape[0], -1))
         min_periods = self.min_periods if self.min_periods is not None else (n + 1) // 2
@@ -263,7 +275,7 @@ class RollingSmoother(_TimeFilter):
         return result.to_numpy(copy=True).reshape(shape)
 
 
-def savgol_along_time(values: np.ndarray, window: int, polyorder: int) -> np.ndarray:
+def savgol_along_time(values: np.ndarray, window: int, polyorder: int, inplace: bool = False) -> np.ndarray:
     """Savitzky-Golay filter along axis 0 of a finite array, as scipy's ``savgol_filter(..., mode="interp")``.
 
     Frames with a full window get the filter's weighted sum, evaluated tap by tap on blocks of frames that stay in
@@ -271,25 +283,43 @@ def savgol_along_time(values: np.ndarray, window: int, polyorder: int) -> np.nda
     last ``window // 2`` frames take scipy's own polynomial fit to the first/last window, in float64. Equal to
     scipy's result on float64 input up to rounding (the sum runs in another order); float32 input gets the float64
     result rounded to float32.
+
+    ``inplace=True`` writes the result into ``values`` (C-ordered) and returns it: blocks are filtered in time
+    order, each from a copy of its own frames and of the original values of the ``window // 2`` frames before
+    it, so no second array of the recording's size is needed.
     """
     n_t = values.shape[0]
     half = window // 2
     # scipy's edge polynomial fit (np.polyfit) runs in the input's precision; in float32 a high-order fit (DeepOF's
     # window 15, polyorder 14) is off by pixels, so scipy always gets float64 here
     if n_t < 2 * window:  # short: scipy directly
-        return savgol_filter(values.astype(np.float64), window, polyorder, axis=0, mode="interp").astype(values.dtype)
+        result = savgol_filter(values.astype(np.float64), window, polyorder, axis=0, mode="interp")
+        if inplace:
+            values[...] = result
+            return values
+        return result.astype(values.dtype)
     x = values.reshape(n_t, -1)
-    out = np.empty_like(x)
+    if inplace and not np.shares_memory(x, values):
+        raise ValueError("savgol_along_time(inplace=True) needs a C-ordered array.")
+    out = x if inplace else np.empty_like(x)
+    if half:  # edge fits from the original frames, before anything is overwritten
+        head = savgol_filter(x[:window].astype(np.float64), window, polyorder, axis=0, mode="interp")[:half]
+        tail = savgol_filter(x[n_t - window:].astype(np.float64), window, polyorder, axis=0,
+                             mode="interp")[window - half:]
     weights = savgol_coeffs(window, polyorder)[::-1]  # correlation weights, x[t - half + k]
+    before = x[:half]  # original values of the frames just before the block (none overwritten yet)
     for sl in time_blocks(n_t - 2 * half, x[:1].nbytes):
         lo, hi = sl.start + half, sl.stop + half  # frames with a full window
-        acc = np.multiply(x[lo - half:hi - half], weights[0], dtype=np.float64)  # float64 sums, as scipy's
+        src = np.concatenate([before, x[lo:hi + half]]) if inplace else x[lo - half:hi + half]
+        m = hi - lo
+        acc = np.multiply(src[:m], weights[0], dtype=np.float64)  # float64 sums, as scipy's
         tmp = np.empty_like(acc)
         for k in range(1, window):
-            acc += np.multiply(x[lo - half + k:hi - half + k], weights[k], out=tmp, dtype=np.float64)
+            acc += np.multiply(src[k:k + m], weights[k], out=tmp, dtype=np.float64)
+        if inplace:
+            before = src[m:m + half]  # originals of frames hi - half .. hi - 1, about to be overwritten
         out[lo:hi] = acc
     if half:
-        head, tail = x[:window].astype(np.float64), x[n_t - window:].astype(np.float64)
-        out[:half] = savgol_filter(head, window, polyorder, axis=0, mode="interp")[:half]
-        out[n_t - half:] = savgol_filter(tail, window, polyorder, axis=0, mode="interp")[window - half:]
+        out[:half] = head
+        out[n_t - half:] = tail
     return out.reshape(values.shape)

@@ -51,13 +51,16 @@ def as_float(values) -> np.ndarray:
     return arr if arr.dtype in (np.float32, np.float64) else arr.astype(np.float64)
 
 
-def fill_nan_linear(values: np.ndarray, axis: int = 0) -> np.ndarray:
+def fill_nan_linear(values: np.ndarray, axis: int = 0, copy: bool = True) -> np.ndarray:
     """Linearly interpolate NaNs along ``axis`` (edges take the nearest valid value), vectorised.
 
     Columns that are entirely NaN stay NaN. Used to let filters run over gaps; callers restore the NaNs. Cost is
-    one pass over the mask plus O(number of NaNs) (run-length encoding, no Python loops).
+    one pass over the mask plus O(number of NaNs) (run-length encoding, no Python loops). A new array, or with
+    ``copy=False`` ``values`` itself filled in place when it is a writeable, C-ordered float array along ``axis``.
     """
-    arr = np.array(np.moveaxis(as_float(values), axis, 0), order="C", copy=True)
+    arr = np.moveaxis(as_float(values), axis, 0)
+    if copy or not (arr.flags.writeable and arr.flags.c_contiguous):
+        arr = np.array(arr, order="C", copy=True)
     shape = arr.shape
     n = shape[0]
     flat = arr.reshape(n, -1)  # (time, tracks), a view of the copy, in the input's own layout

@@ -133,3 +133,21 @@ def test_savgol_along_time_equals_scipy(window, polyorder, n_frames, dtype):
     # the reference in float64: scipy's edge fit (np.polyfit) in float32 is itself inaccurate for high orders
     expected = savgol_filter(x.astype(np.float64), window, polyorder, axis=0, mode="interp")
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(x).max())
+
+
+@pytest.mark.parametrize(("window", "polyorder"), [(5, 2), (15, 14), (15, 3), (3, 0)])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_savgol_in_place_equals_out_of_place_across_small_blocks(window, polyorder, dtype, monkeypatch):
+    """In place, each block reads the saved originals of the frames before it: blocks shorter than the half-window
+    (5 frames here, half-window 7) must still see unfiltered values."""
+    rng = np.random.default_rng(window + polyorder)
+    x = np.cumsum(rng.normal(size=(203, 2, 3)), axis=0).astype(dtype)
+    monkeypatch.setattr(_blocks, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(_blocks, "MIN_BLOCK_FRAMES", 5)
+    expected = savgol_along_time(x, window, polyorder)
+    work = x.copy()
+    got = savgol_along_time(work, window, polyorder, inplace=True)
+    assert np.shares_memory(got, work)
+    np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError, match="C-ordered"):
+        savgol_along_time(np.asfortranarray(x), window, polyorder, inplace=True)
