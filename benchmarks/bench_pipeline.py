@@ -9,7 +9,9 @@ The recordings are written once as netCDF (in the temp dir) and every configurat
 that reads them, so the peak resident memory (ru_maxrss) is that run's alone: interpreter and libraries, the loaded
 recordings ("input") and the chain. The chain owns the recordings it read, so its position-rewriting steps run
 with ``copy=False`` (in place in the recordings' own position arrays, no new array per step); ``--copy`` runs
-every step with its default ``copy=True`` instead. ``--dtype float32`` reads the recordings as float32 (``read_poses(path, dtype="float32")``; the
+every step with its default ``copy=True`` instead. Each child calls ``gc.freeze()`` after its imports (``--no-gc-freeze``
+to not), so a fresh interpreter's one full garbage collection over the objects the imports created does not land on
+the timed chain. ``--dtype float32`` reads the recordings as float32 (``read_poses(path, dtype="float32")``; the
 chain keeps float32). DeepOF 0.9.0 on the same 2-core machine: about 10 s (create + get_coords) for 2 x 90,000 frames and
 40 s for 2 x 360,000, whole-run peak 2.9 and 9 GiB; rule annotation alone 16 s and 69 s.
 
@@ -25,7 +27,7 @@ NUMPY_MADVISE_HUGEPAGE=0: on this VM a huge-page fault on fresh memory costs far
 replaces, while arithmetic on memory already mapped is a little faster with huge pages).
 
 Run:  python benchmarks/bench_pipeline.py [--frames 90000 360000] [--n-jobs 1 2] [--dtype float64 float32]
-      [--repeat 3] [--copy] [--keep-freed-memory] [--no-hugepages] [--annotate]
+      [--repeat 3] [--copy] [--keep-freed-memory] [--no-hugepages] [--no-gc-freeze] [--annotate]
 """
 
 from __future__ import annotations
@@ -84,6 +86,14 @@ def run_one(frames: int, n_jobs: int, annotate: bool, dtype: str = "float64", co
         SavgolSmoother,
     )
 
+    if os.environ.get("DEEPOF_SK_BENCH_GC_FREEZE", "1") == "1":
+        # the ~190,000 objects the imports created leave the cyclic collector's reach (as services do after
+        # start-up); otherwise the one full collection over them that a fresh interpreter runs sooner or later
+        # (about 90 ms here) lands at random on a step of the first run
+        import gc
+
+        gc.collect()
+        gc.freeze()
     # the recordings are written once by the parent process; reading them here keeps the generator's own memory
     # out of this run's peak, which is then: interpreter + libraries + the loaded recordings + the chain
     def read():
@@ -149,6 +159,8 @@ def main() -> None:
                         help="children run with glibc keeping freed memory (MALLOC_MMAP_THRESHOLD_/TRIM_THRESHOLD_)")
     parser.add_argument("--no-hugepages", action="store_true",
                         help="children run with NUMPY_MADVISE_HUGEPAGE=0 (no transparent huge pages for arrays)")
+    parser.add_argument("--no-gc-freeze", action="store_true",
+                        help="children do not call gc.freeze() after their imports")
     parser.add_argument("--copy", action="store_true",
                         help="steps copy their input (copy=True, the default of every step) instead of working in "
                              "the position arrays of the recordings the chain read (copy=False)")
@@ -167,10 +179,13 @@ def main() -> None:
         env.update(MALLOC_MMAP_THRESHOLD_=str(2**32), MALLOC_TRIM_THRESHOLD_=str(2**33))
     if args.no_hugepages:
         env.update(NUMPY_MADVISE_HUGEPAGE="0")
+    if args.no_gc_freeze:
+        env.update(DEEPOF_SK_BENCH_GC_FREEZE="0")
     print("2 recordings x 2 animals x 14 keypoints, synthetic 'explore' with noise, dropouts, gaps and spikes; "
           f"{args.repeat} fresh processes per row" + (", steps copy their input" if args.copy else
                                                       ", steps work in place (copy=False)") + (", glibc keeps freed memory" if args.keep_freed_memory else "")
-          + (", no huge pages" if args.no_hugepages else ""))
+          + (", no huge pages" if args.no_hugepages else "")
+          + (", no gc.freeze()" if args.no_gc_freeze else ", gc.freeze() after the imports"))
     print(f"{'frames':>8} {'dtype':>7} {'jobs':>4} | {'chain s cold':>12} {'(best)':>6} {'sys s':>5} {'x DeepOF':>8} |"
           f" {'again s':>7} {'x DeepOF':>8} | {'annot s':>7} {'x DeepOF':>8} | {'peak GiB':>8} {'input':>5} {'DeepOF/peak':>11}")
     for frames in args.frames:  # in a subprocess: a child's ru_maxrss starts from its parent's size at fork

@@ -21,7 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import schema as S
 from ..base import BasePosesTransformer
-from ..utils._blocks import time_blocks
+from ..utils._blocks import Scratch, time_blocks
 from ..utils._params import as_float
 from ._skeleton import Skeleton, check_skeleton
 
@@ -400,9 +400,11 @@ class AngleExtractor(BasePosesTransformer):
         ia, ib, ic = (np.array([kidx[t[n]] for t in self.triplets_]) for n in range(3))
         unsigned = np.empty((n_t, len(ia), n_i), dtype=pos.dtype)
         signed = np.empty_like(unsigned) if self.signed else None
+        blocks = time_blocks(n_t, unsigned[:1].nbytes)  # temporaries of about a MiB, reused
+        scratch = Scratch(max((b.stop - b.start for b in blocks), default=0))
         with np.errstate(invalid="ignore"):
-            for sl in time_blocks(n_t, unsigned[:1].nbytes):  # temporaries of about a MiB, reused
-                _angles(pos[sl], ia, ib, ic, unsigned[sl], None if signed is None else signed[sl])
+            for sl in blocks:
+                _angles(pos[sl], ia, ib, ic, unsigned[sl], None if signed is None else signed[sl], scratch)
         labels = {TRIPLET: ["-".join(t) for t in self.triplets_]}
         dims = (S.TIME, TRIPLET, S.INDIVIDUAL)
         out = assign_feature(
@@ -417,49 +419,65 @@ class AngleExtractor(BasePosesTransformer):
         return out
 
 
-def _angles(pos: np.ndarray, ia, ib, ic, unsigned: np.ndarray, signed: np.ndarray | None) -> None:
-    """Angles at ``ib`` between ``ib->ia`` and ``ib->ic`` for a block of frames (T, S, K, I), written in place."""
-    n_s = pos.shape[1]
-    mid = [take_keypoints(pos, s, ib) for s in range(n_s)]  # (T, P, I): the output layout
-    ba = [take_keypoints(pos, s, ia) for s in range(n_s)]
-    bc = [take_keypoints(pos, s, ic) for s in range(n_s)]
+def _angles(pos: np.ndarray, ia, ib, ic, unsigned: np.ndarray, signed: np.ndarray | None,
+            scratch: Scratch | None = None) -> None:
+    """Angles at ``ib`` between ``ib->ia`` and ``ib->ic`` for a block of frames (T, S, K, I), written in place.
+
+    Temporaries come from ``scratch`` (reused block after block) when given.
+    """
+    m, n_s = pos.shape[0], pos.shape[1]
+    sc = scratch if scratch is not None else Scratch(m)
+    tail, dtype = unsigned.shape[1:], unsigned.dtype
+
+    def buf(name, kind=dtype):
+        return sc.get(name, m, tail, kind)
+
+    def gather(s, idx, name):  # pos[:, s, idx] as (m, P, I), into a scratch buffer
+        return np.take(pos[:, s], idx, axis=1, out=buf(name), mode="clip")  # idx valid: clip = no buffering
+
+    ba, bc = [], []
     for s in range(n_s):
-        ba[s] -= mid[s]
-        bc[s] -= mid[s]
-    del mid
-    dot = ba[0] * bc[0]
+        mid = gather(s, ib, "mid")
+        ba.append(np.subtract(gather(s, ia, f"ba{s}"), mid, out=buf(f"ba{s}")))
+        bc.append(np.subtract(gather(s, ic, f"bc{s}"), mid, out=buf(f"bc{s}")))
+    tmp = buf("tmp")
+    dot = np.multiply(ba[0], bc[0], out=buf("dot"))
     for u, v in zip(ba[1:], bc[1:], strict=True):
-        dot += u * v
+        dot += np.multiply(u, v, out=tmp)
     if n_s == 2:
-        cross = ba[0] * bc[1]
-        cross -= np.multiply(ba[1], bc[0], out=ba[1])
-        cross_norm = np.abs(cross)
+        cross = np.multiply(ba[0], bc[1], out=buf("cross"))
+        cross -= np.multiply(ba[1], bc[0], out=tmp)
+        cross_norm = np.abs(cross, out=buf("cross_norm"))
     else:
         cross = None
         cross_norm = _norm([
             ba[1] * bc[2] - ba[2] * bc[1], ba[2] * bc[0] - ba[0] * bc[2], ba[0] * bc[1] - ba[1] * bc[0]
         ])
     # a zero-length arm (coincident keypoints) has no direction: both cross and dot vanish exactly
-    degenerate = (cross_norm == 0) & (dot == 0)
-    _atan2_upper(cross_norm, dot, out=unsigned)
+    degenerate = np.equal(cross_norm, 0, out=buf("degenerate", bool))
+    degenerate &= np.equal(dot, 0, out=buf("dot_zero", bool))
+    _atan2_upper(cross_norm, dot, out=unsigned, negative=buf("negative", bool), shift=tmp)
     np.copyto(unsigned, np.nan, where=degenerate)
     if signed is not None:  # atan2(cross, dot) is the unsigned angle with the sign of the cross product
         np.copysign(unsigned, cross, out=signed)
 
 
-def _atan2_upper(y: np.ndarray, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _atan2_upper(y: np.ndarray, x: np.ndarray, out: np.ndarray, negative: np.ndarray | None = None,
+                 shift: np.ndarray | None = None) -> np.ndarray:
     """``arctan2(y, x)`` for ``y >= 0`` (or NaN), in [0, pi]: ``arctan(y / x)``, plus pi where x is negative.
 
     numpy's ``arctan`` is vectorised where ``arctan2`` is a scalar loop, so this is about 1.7x faster than
     ``arctan2`` (float64 and float32, AVX2), and within 1.5 ulp of it: the ratio is correctly rounded and
     ``arctan``'s condition number is at most 1; ``x = 0`` gives ``y / x = inf`` and ``arctan(inf) = pi/2``, and the
     sign bit (not ``x < 0``) picks the half-plane, so ``x = -0.0`` is handled as ``arctan2`` does. NaN in ``y`` or
-    ``x`` gives NaN, and so does ``y = x = 0`` (undefined direction).
+    ``x`` gives NaN, and so does ``y = x = 0`` (undefined direction). ``negative`` (bool) and ``shift`` (like
+    ``out``) are optional scratch arrays.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         np.divide(y, x, out=out)
     np.arctan(out, out=out)
-    out += np.signbit(x) * out.dtype.type(np.pi)
+    negative = np.signbit(x, out=negative)
+    out += np.multiply(negative, out.dtype.type(np.pi), out=shift)
     return out
 
 

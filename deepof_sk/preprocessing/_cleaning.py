@@ -21,6 +21,7 @@ from ..exceptions import MissingDataWarning
 from ..utils._blocks import halo_blocks, time_blocks
 from ..utils._median import nanmedian_planes
 from ..utils._params import as_float, window_in_frames
+from ..utils._runs import find_nan_runs
 from ..validation import get_fps
 
 __all__ = ["ConfidenceFilter", "OutlierFilter", "PresenceMasker"]
@@ -480,32 +481,45 @@ def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
     frames = np.concatenate([f for f, _ in exceptions])
     tracks = np.concatenate([c for _, c in exceptions])
     if frames.size:
-        # neighbours along each track from the sorted flat indices (track-major) of the valid points: the point
-        # itself is valid, so it sits at keys[at]; keys[at -/+ 1, 2] are the valid points before/after it when they
-        # lie in the same track
-        keys = np.flatnonzero(np.ascontiguousarray(v.T))
-        query = tracks * T + frames
-        order = np.argsort(query)  # sorted queries walk the keys once (cache-friendly searchsorted)
-        frames, tracks, query = frames[order], tracks[order], query[order]
-        at = np.searchsorted(keys, query)
-        start = tracks * T
+        order = np.argsort(tracks * T + frames)  # track-major: the run lookups below walk their tables once
+        frames, tracks = frames[order], tracks[order]
+        # neighbours along each track from the runs of invalid frames (memory in the number of missing points):
+        # a valid point's previous valid frame is t - 1, or, when a run of invalid frames ends at t, the frame
+        # before that run (-1 at the start of the track); its next valid frame likewise
+        column, start, stop = find_nan_runs(np.ascontiguousarray(~v.T))
+        starts, ends = column * T + start, column * T + stop  # both sorted (track-major, runs in time order)
+        last = max(column.size - 1, 0)
 
-        def neighbour(offset, missing):
-            i = at + offset
-            inside = (i >= 0) & (i < keys.size)
-            k = keys[np.clip(i, 0, keys.size - 1)]
-            same = inside & (k >= start) & (k < start + T)
-            return np.where(same, k - start, missing)
+        def step(t, forward):
+            """Nearest valid frame after (``forward``) or before ``t`` on each query's track; T or -1 if none."""
+            nb = t + 1 if forward else t - 1
+            inside = (t >= 0) & (t < T) & (nb >= 0) & (nb < T)
+            if column.size == 0:
+                return np.clip(nb, -1, T)
+            table = starts if forward else ends
+            key = tracks * T + (nb if forward else t)  # a run starting at t + 1 / ending at t
+            i = np.minimum(np.searchsorted(table, key), last)
+            hit = inside & (table[i] == key)
+            return np.clip(np.where(hit, stop[i] if forward else start[i] - 1, nb), -1, T)
 
-        prev, prev2, nxt, nxt2 = neighbour(-1, -1), neighbour(-2, -1), neighbour(1, T), neighbour(2, T)
+        prev, nxt = step(frames, False), step(frames, True)
+        prev2, nxt2 = step(prev, False), step(nxt, True)
         a = np.where(prev >= 0, prev, nxt)
         b = np.where(prev < 0, nxt2, np.where(nxt < T, nxt, prev2))
-        here = p[frames, :, tracks]  # (n, space)
+        flat = p.reshape(-1)  # a view: p is C-ordered (time, space, track)
+
+        def coords(t):  # (space, n) coordinates of the query tracks at frames t, by flat takes
+            base = t * (n_space * C) + tracks
+            return [np.take(flat, base + k * C) for k in range(n_space)]
+
+        here = coords(frames)
 
         def too_fast(ref):
             ok = (ref >= 0) & (ref < T)
-            diff = here - p[np.clip(ref, 0, T - 1), :, tracks]
-            d2 = np.einsum("ij,ij->i", diff, diff)
+            d2 = np.zeros(frames.size, dtype=p.dtype)  # the precision of the direct-neighbour pass above
+            for h, r in zip(here, coords(np.clip(ref, 0, T - 1)), strict=True):
+                h = h - r
+                d2 += np.multiply(h, h, out=h)
             with np.errstate(invalid="ignore", divide="ignore"):
                 speed = np.sqrt(d2) / np.abs(ref - frames) * frames_per_unit
             return ok & (speed > max_speed)

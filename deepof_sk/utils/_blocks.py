@@ -4,7 +4,8 @@ A kernel that evaluates a formula over a whole recording at once allocates every
 (tens of MB each for an hour of tracking). Fresh memory of that size comes from the operating system page by page
 (mmap + page faults, which on some virtual machines cost seconds per GiB) and does not fit in the CPU cache. The
 same formula evaluated on blocks of a few thousand frames writes straight into the preallocated output and keeps
-every temporary at about a MiB: the allocator reuses them block after block and they stay in L2/L3.
+every temporary at about a MiB, in L2/L3. Kernels that take their temporaries from a :class:`Scratch` reuse the same
+buffers block after block (the allocator alone does not reliably do so).
 
 Results are bit-identical to the whole-array evaluation for per-frame formulas (each frame's value depends on that
 frame only). Temporal stencils (derivatives, filters) use :func:`halo_blocks`, which extends each block by the
@@ -12,6 +13,8 @@ stencil's reach and keeps only the block's own frames.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 #: Target size in bytes of one temporary array of a block. 1 MiB: the temporaries of a block stay in L2/L3, and each
 #: numpy call is long enough that two threads (``n_jobs=2``) rarely wait for the GIL (256 KiB blocks ran as fast on
@@ -63,3 +66,31 @@ def halo_blocks(n_frames: int, row_bytes: int, halo: int, **kwargs) -> list[tupl
         lo, hi = max(kept.start - halo, 0), min(kept.stop + halo, n_frames)
         out.append((kept, slice(lo, hi), slice(kept.start - lo, kept.stop - lo)))
     return out
+
+
+class Scratch:
+    """Temporaries of one time block, allocated once and reused block after block.
+
+    A kernel that allocates its temporaries anew in every block relies on the allocator to hand back the memory
+    freed by the previous block. glibc does not always: freed chunks of about a MiB at the top of the heap are
+    returned to the kernel (its trim threshold), and the next block faults the same amount in again, which on some
+    virtual machines costs more than the arithmetic (``benchmarks/bench_memory_floor.py``). A kernel that takes its
+    temporaries from a ``Scratch`` touches that memory once per call.
+
+    Parameters
+    ----------
+    rows : int
+        Frames of the longest block; :meth:`get` returns views of the first ``m`` rows.
+    """
+
+    def __init__(self, rows: int):
+        self.rows = int(rows)
+        self._buffers: dict = {}
+
+    def get(self, name: str, m: int, tail: tuple = (), dtype=float) -> np.ndarray:
+        """Buffer ``name`` of shape ``(m, *tail)`` (uninitialised), the same memory on every call."""
+        dtype = np.dtype(dtype)
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape[1:] != tuple(tail) or buf.dtype != dtype:
+            buf = self._buffers[name] = np.empty((self.rows, *tail), dtype=dtype)
+        return buf[:m]

@@ -151,3 +151,13 @@ def test_savgol_in_place_equals_out_of_place_across_small_blocks(window, polyord
     np.testing.assert_array_equal(got, expected)
     with pytest.raises(ValueError, match="C-ordered"):
         savgol_along_time(np.asfortranarray(x), window, polyorder, inplace=True)
+
+
+def test_scratch_hands_back_the_same_memory_for_each_block():
+    sc = _blocks.Scratch(10)
+    a = sc.get("tmp", 10, (3, 2), np.float32)
+    b = sc.get("tmp", 4, (3, 2), np.float32)  # a shorter last block: a view of the same buffer
+    assert b.shape == (4, 3, 2) and np.shares_memory(a, b)
+    c = sc.get("tmp", 10, (3, 2), np.float64)  # another dtype: a new buffer under the same name
+    assert c.dtype == np.float64 and not np.shares_memory(a, c)
+    assert not np.shares_memory(sc.get("other", 10, (3, 2), np.float64), c)
