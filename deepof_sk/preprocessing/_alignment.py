@@ -175,11 +175,11 @@ class EgocentricAligner(BasePosesTransformer):
             aligned = pos  # each block is read into temporaries before it is written (see _rotate_block)
         else:
             aligned = np.empty(pos.shape, dtype=dtype)  # (T, 2, K, I)
+        # a frame without a usable centre or direction has NaN in ``centre`` or ``angle`` (so in cos/sin): the
+        # rotation itself makes all its aligned coordinates NaN
         for sl in time_blocks(pos.shape[0], aligned[:1].nbytes):  # small temporaries, reused block after block
             _rotate_block(pos[sl], centre[sl], cos[sl], sin[sl], aligned[sl])
-        usable = np.isfinite(angle) & np.isfinite(centre).all(axis=1)
-        if not usable.all():
-            np.copyto(aligned, np.nan, where=~usable[:, None, None, :])
+        usable = np.isfinite(angle) & np.isfinite(centre[:, 0]) & np.isfinite(centre[:, 1])
         empty = [str(i) for i, ok in zip(ds[S.INDIVIDUAL].values, usable.any(axis=0), strict=True) if not ok]
         if empty:
             warnings.warn(

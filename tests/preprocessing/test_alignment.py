@@ -117,6 +117,17 @@ def test_nan_centre_frames_are_nan_and_others_exact():
     np.testing.assert_allclose(late[:, :, 0], np.broadcast_to(BODY, late[:, :, 0].shape), atol=1e-9)
 
 
+def test_coincident_centre_and_align_frames_are_nan_for_that_animal_only():
+    ds = make_synthetic_poses(50, scenario="follow", random_state=0)
+    ds.position.loc[{"keypoint": "Spine_1", "individual": "mouse1", "time": ds.time[:5]}] = (
+        ds.position.sel(keypoint="Center", individual="mouse1").isel(time=slice(0, 5)))
+    ego = EgocentricAligner().fit_transform(ds)
+    assert bool(ego.position.sel(individual="mouse1").isel(time=slice(0, 5)).isnull().all())
+    assert bool(ego.alignment_angle.sel(individual="mouse1").isel(time=slice(0, 5)).isnull().all())
+    assert bool(ego.position.sel(individual="mouse1").isel(time=slice(5, None)).notnull().all())
+    assert bool(ego.position.sel(individual="mouse2").notnull().all())
+
+
 def test_all_nan_individual_warns():
     ds = make_synthetic_poses(60, scenario="follow", random_state=0)
     ds.position.loc[{"individual": "mouse2"}] = np.nan
