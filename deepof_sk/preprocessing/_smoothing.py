@@ -142,8 +142,9 @@ class SavgolSmoother(_TimeFilter):
         number of frames.
     polyorder : int, default 2
         Order of the local polynomial; must be smaller than the window in frames. DeepOF smooths with a window of 15
-        frames and ``polyorder = 15 - smooth_alpha`` = 14 by default, which is almost no smoothing; pass
-        ``window=15, polyorder=14`` to reproduce it.
+        frames and ``polyorder = 15 - smooth_alpha`` = 14 by default; pass ``window=15, polyorder=14`` to reproduce
+        it. ``polyorder = window - 1`` fits every window exactly, so the filter is the identity and the input is
+        returned unchanged (scipy's evaluation differs from it only by round-off).
     window_unit : {"frames", "seconds"}, default "frames"
         Unit of ``window``. Seconds need ``attrs["fps"]``.
     variables : str or list of str, optional
@@ -205,6 +206,8 @@ class SavgolSmoother(_TimeFilter):
             )
 
     def _filter(self, values, n, inplace):
+        if self.polyorder == n - 1:  # the polynomial passes through every point of the window: the identity
+            return values if inplace else np.array(values, copy=True)
         filled = fill_nan_linear(values, axis=0, copy=not inplace)  # our own array either way: filtered in place
         np.copyto(filled, 0.0, where=np.isnan(filled))  # all-NaN columns: filter zeros, restored to NaN by the caller
         return savgol_along_time(filled, n, self.polyorder, inplace=True)
@@ -290,6 +293,11 @@ def savgol_along_time(values: np.ndarray, window: int, polyorder: int, inplace: 
     """
     n_t = values.shape[0]
     half = window // 2
+    if polyorder >= window - 1:
+        # a polynomial of degree window - 1 passes through all the window's points, so every smoothed value is the
+        # sample itself: the identity, returned exactly (scipy evaluates it with round-off, up to 4e-4 px at the
+        # edges for DeepOF's default window 15 / polyorder 14)
+        return values if inplace else np.array(values, copy=True)
     # scipy's edge polynomial fit (np.polyfit) runs in the input's precision; in float32 a high-order fit (DeepOF's
     # window 15, polyorder 14) is off by pixels, so scipy always gets float64 here
     if n_t < 2 * window:  # short: scipy directly

@@ -54,9 +54,9 @@ def test_deepof_chain_reproduces_processed_coordinates(recording, reference):
 
     The whole difference sits in the first/last 7 frames and comes from the Savitzky-Golay step: DeepOF's default
     (window 15, polyorder 14) is an exact fit of 15 points, i.e. the identity in exact arithmetic, but at the
-    recording's ends scipy's ``mode="interp"`` fits a degree-14 polynomial whose round-off (about 2.7e-5 px with
-    our numpy/scipy/BLAS) differs from the one on DeepOF's machine. Between frames 7 and 92 the two agree to
-    1e-8 mm. Everything else is reproduced exactly: smoothing before outlier removal; DeepOF's moving average is
+    recording's ends scipy's ``mode="interp"`` fits a degree-14 polynomial with round-off (up to 1.7e-5 mm in
+    DeepOF's output), while deepof_sk returns the identity exactly. Between frames 7 and 92 the two agree to
+    1e-8 mm (5e-13 mm measured). Everything else is reproduced exactly: smoothing before outlier removal; DeepOF's moving average is
     ``np.convolve(..., mode="same")`` (centred, zero padding), which always marks the first and last 2 frames as
     outliers, later filled with the nearest valid value by pandas' ``interpolate(limit=3, limit_direction="both")``;
     residual statistics leave out 5 frames at each end; likelihood < 0.75 (NaN as 0) is an outlier; presence =

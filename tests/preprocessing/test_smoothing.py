@@ -115,3 +115,20 @@ def test_savgol_float32_high_order_equals_float64(n_frames):
     narrow = smoother.fit_transform(ds.astype("float32"))[S.POSITION]
     assert narrow.dtype == np.float32
     np.testing.assert_allclose(narrow.values, wide, rtol=0, atol=1e-6 * np.abs(wide).max() * 8)
+
+
+@pytest.mark.parametrize("window", [3, 15])
+def test_polyorder_window_minus_one_is_the_exact_identity(window, shared_data):
+    """DeepOF's default smoothing (window 15, polyorder 14) interpolates every window: the input comes back
+    exactly (NaN included), and scipy's evaluation of the same filter agrees up to round-off."""
+    from deepof_sk.io import read_poses
+
+    ds = read_poses(shared_data / "deepof" / "testDLC_h5_table_madlc.h5")  # real tracks with NaN
+    out = SavgolSmoother(window=window, polyorder=window - 1).fit_transform(ds)
+    np.testing.assert_array_equal(out.position.values, ds.position.values)
+    assert not np.shares_memory(out.position.values, ds.position.values)
+    track = ds.position.values[:, 0, 0, 0]
+    track = track[np.isfinite(track)]
+    # scipy's degree-14 edge fit: round-off up to ~4e-4 px on 200-px coordinates (2e-6 relative)
+    np.testing.assert_allclose(savgol_filter(track, window, window - 1, mode="interp"), track, rtol=0,
+                               atol=1e-5 * np.abs(track).max())
