@@ -293,6 +293,8 @@ def savgol_along_time(values: np.ndarray, window: int, polyorder: int, inplace: 
     """
     n_t = values.shape[0]
     half = window // 2
+    if inplace and not values.flags.c_contiguous:
+        raise ValueError("savgol_along_time(inplace=True) needs a C-ordered array.")
     if polyorder >= window - 1:
         # a polynomial of degree window - 1 passes through all the window's points, so every smoothed value is the
         # sample itself: the identity, returned exactly (scipy evaluates it with round-off, up to 4e-4 px at the
@@ -306,9 +308,7 @@ def savgol_along_time(values: np.ndarray, window: int, polyorder: int, inplace: 
             values[...] = result
             return values
         return result.astype(values.dtype)
-    x = values.reshape(n_t, -1)
-    if inplace and not np.shares_memory(x, values):
-        raise ValueError("savgol_along_time(inplace=True) needs a C-ordered array.")
+    x = values.reshape(n_t, -1)  # a view (C-ordered) when in place
     out = x if inplace else np.empty_like(x)
     if half:  # edge fits from the original frames, before anything is overwritten
         head = savgol_filter(x[:window].astype(np.float64), window, polyorder, axis=0, mode="interp")[:half]
