@@ -96,6 +96,11 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pools)
 
 
+def _stored_array(da: xr.DataArray):
+    """The array a DataArray holds, without loading a lazy (file-backed) one: a peek at xarray's storage."""
+    return getattr(da.variable, "_data", None)
+
+
 class BasePosesTransformer(TransformerMixin, BaseEstimator):
     """Base of every transformer that maps poses datasets to poses datasets.
 
@@ -184,6 +189,7 @@ class BasePosesTransformer(TransformerMixin, BaseEstimator):
         self._fit_checked(recordings, y)
         if self._check_keypoints_on_transform:  # transform's rule: later recordings take the fitted keypoint order
             recordings = [reorder_keypoints(ds, list(self.keypoints_)) for ds in recordings]
+        recordings = self._unshared_if_in_place(recordings)
         return return_like(map_recordings(self._transform_one, recordings, getattr(self, "n_jobs", None)), single)
 
     def transform(self, X):
@@ -207,8 +213,29 @@ class BasePosesTransformer(TransformerMixin, BaseEstimator):
             keypoints=list(self.keypoints_) if self._check_keypoints_on_transform else None,
             require_fps=self._requires_fps,
         )
+        recordings = self._unshared_if_in_place(recordings)
         out = map_recordings(self._transform_one, recordings, getattr(self, "n_jobs", None))
         return return_like(out, single)
+
+    def _unshared_if_in_place(self, recordings: list[xr.Dataset]) -> list[xr.Dataset]:
+        """With ``copy=False``, give a recording whose position memory overlaps an earlier one's its own copy.
+
+        A step working in place on the same list item twice, or on two views of one array (``ds`` and
+        ``ds.isel(time=...)``), would apply itself twice to the shared frames (and race in threads).
+        """
+        if getattr(self, "copy", True) or len(recordings) < 2:
+            return recordings
+        out, seen = [], []
+        for ds in recordings:
+            pos = _stored_array(ds[S.POSITION])
+            if isinstance(pos, np.ndarray) and any(np.may_share_memory(pos, other) for other in seen):
+                ds = ds.copy()
+                ds[S.POSITION] = ds[S.POSITION].copy(deep=True)
+                pos = _stored_array(ds[S.POSITION])
+            if isinstance(pos, np.ndarray):
+                seen.append(pos)
+            out.append(ds)
+        return out
 
     def _transform_one(self, ds: xr.Dataset) -> xr.Dataset:
         result = self._transform_recording(ds)

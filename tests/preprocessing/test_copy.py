@@ -141,3 +141,25 @@ def test_deepof_preprocessor_in_place_equals_copying_on_deepofs_test_table(share
     got = PresenceMasker(warn_fraction=None, copy=False).fit_transform(work)
     np.testing.assert_array_equal(got.position.values, ref.position.values)
     assert np.isnan(work.position.values[:10, :, :, 1]).all()
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_in_place_on_shared_memory_applies_once_per_recording(n_jobs):
+    """The same dataset twice in the list, or two overlapping views of one array: each recording still gets the
+    step once (the later one is given its own copy), never twice on the shared frames."""
+    fresh = make_synthetic_poses(100, random_state=0)
+    ref = fresh.position.values / 2.0
+    ds = fresh.copy(deep=True)
+    a, b = ArenaScaler(px_per_mm=2.0, copy=False, n_jobs=n_jobs).fit_transform([ds, ds])
+    np.testing.assert_array_equal(a.position.values, ref)
+    np.testing.assert_array_equal(b.position.values, ref)
+    ds = fresh.copy(deep=True)
+    first, second = ds.isel(time=slice(0, 60)), ds.isel(time=slice(40, 100))
+    a, b = ArenaScaler(px_per_mm=2.0, copy=False, n_jobs=n_jobs).fit_transform([first, second])
+    np.testing.assert_array_equal(a.position.values, ref[:60])
+    np.testing.assert_array_equal(b.position.values, ref[40:])
+    # transform (not fit_transform) takes the same care
+    ds = fresh.copy(deep=True)
+    scaler = ArenaScaler(px_per_mm=2.0, copy=False).fit(fresh)
+    a, b = scaler.transform([ds, ds])
+    np.testing.assert_array_equal(b.position.values, ref)
