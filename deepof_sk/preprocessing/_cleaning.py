@@ -389,6 +389,10 @@ class OutlierFilter(BasePosesTransformer):
         where = type(self).__name__
         n = window_in_frames(self.window, self.window_unit, ds, where=where, odd=True)
         T, n_space = pos.shape[:2]
+        if self.reference == "mean" and T > 2 * n + 1 and pos.flags.c_contiguous:
+            flagged = _moving_mean_outliers(pos.reshape(T, -1), n, n_space, self.edge_mode, float(self.n_std),
+                                            self.combine)
+            return flagged.reshape(T, *pos.shape[2:])
         flat = pos.reshape(T, n_space, -1)  # (time, space, keypoint x individual)
         n_tracks = flat.shape[2]
         flagged = np.zeros((n_tracks, T), dtype=bool)
@@ -434,6 +438,105 @@ class OutlierFilter(BasePosesTransformer):
         ) + "; a keypoint this noisy may be better dropped."
         warn_masked_fraction(ds, mask & valid, self.warn_fraction, where, hint)
         return with_position(ds, masked_position(pos, mask, self.copy))
+
+
+def _moving_mean_outliers(x: np.ndarray, n: int, n_space: int, edge_mode: str, n_std: float,
+                          combine: str) -> np.ndarray:
+    """The residual rule with a moving mean, on (time, space x track) positions in time order: (time, track) bool.
+
+    The same rule as :meth:`OutlierFilter._beyond` on transposed track blocks, evaluated by time blocks in the
+    recording's own layout (no transposed copies): the centred moving mean of ``n`` frames is a direct sum of the
+    valid values in the window over their count (frames outside the recording count as valid zeros with
+    ``edge_mode="zeros"``; with ``"interp"`` the first/last ``n // 2`` frames take the straight line fitted to the
+    first/last ``n`` frames). A first pass streams each column's residual mean and squared deviations over frames
+    ``n .. T - n - 1`` (combined block by block, Chan et al.) and its largest absolute value; a second pass
+    recomputes the residuals and compares them with ``mean + n_std * std``. Needs ``T > 2 n + 1``.
+    """
+    T, R = x.shape
+    half = n // 2
+    zeros = edge_mode == "zeros"
+    edges = None
+    if edge_mode == "interp" and half > 0:  # the straight-line references of the first/last half-window
+        edges = (_edge_lines(x[:n].T, np.arange(half)).T, _edge_lines(x[T - n:].T, np.arange(n - half, n)).T)
+    blocks = halo_blocks(T, 8 * R, halo=half)  # float64 temporaries of about a MiB
+
+    count_type = np.uint8 if n <= 255 else np.int32  # window counts: narrow integers add fastest
+
+    def residuals(kept: slice) -> np.ndarray:
+        m = kept.stop - kept.start
+        lo, hi = kept.start - half, kept.stop + half  # the window rows, possibly outside the recording
+        inner = x[max(lo, 0):min(hi, T)]
+        pad_lo, pad_hi = max(lo, 0) - lo, hi - min(hi, T)
+        valid = np.isfinite(inner)
+        complete = bool(valid.all())
+        values = inner.astype(np.float64)  # one conversion, then same-type sums
+        if not complete:
+            np.copyto(values, 0.0, where=~valid)
+        if pad_lo or pad_hi:  # frames outside the recording: zeros, valid only with edge_mode="zeros"
+            values = np.concatenate([np.zeros((pad_lo, R)), values, np.zeros((pad_hi, R))])
+            valid = np.concatenate([np.full((pad_lo, R), zeros), valid, np.full((pad_hi, R), zeros)])
+        total = values[:m].copy()
+        for k in range(1, n):
+            total += values[k:k + m]
+        if complete:  # every window full (edge frames of "interp" are replaced below)
+            ref = np.divide(total, n, out=total)
+        else:
+            count = valid[:m].astype(count_type)
+            for k in range(1, n):
+                count += valid[k:k + m]
+            # a window without a valid frame is centred on a missing one: its residual is NaN whatever ref is
+            ref = np.divide(total, count, out=total, where=count > 0)
+        if edges is not None:
+            if kept.start < half:
+                a, b = kept.start, min(kept.stop, half)
+                ref[: b - a] = edges[0][a:b]
+            if kept.stop > T - half:
+                a, b = max(kept.start, T - half), kept.stop
+                ref[a - kept.start:] = edges[1][a - (T - half):b - (T - half)]
+        return np.subtract(x[kept], ref, out=ref)
+
+    count = np.zeros(R)
+    mean = np.zeros(R)
+    m2 = np.zeros(R)
+    absmax = np.full(R, -np.inf)
+    for kept, _, _ in blocks:
+        with np.errstate(invalid="ignore"):
+            absmax = np.fmax(absmax, np.fmax.reduce(np.abs(x[kept]), axis=0))
+        a, b = max(kept.start, n), min(kept.stop, T - n)  # the statistics leave out n frames at each end
+        if b <= a:
+            continue
+        r = residuals(kept)[a - kept.start:b - kept.start]
+        ok = np.isfinite(r)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if ok.all():
+                cnt = np.full(R, float(len(r)))
+                bmean = r.sum(axis=0) / cnt
+                z = np.subtract(r, bmean, out=r)
+            else:
+                cnt = ok.sum(axis=0).astype(np.float64)
+                z = np.where(ok, r, 0.0)
+                bmean = z.sum(axis=0) / cnt
+                np.subtract(z, bmean, out=z)
+                np.copyto(z, 0.0, where=~ok)
+            bm2 = np.einsum("ij,ij->j", z, z)
+            total = count + cnt
+            delta = np.where(cnt > 0, bmean - mean, 0.0)
+            w = np.where(total > 0, cnt / total, 0.0)
+            m2 += np.where(cnt > 0, bm2 + delta * delta * count * w, 0.0)
+            mean += delta * w
+        count = total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        limit = np.where(count > 0, mean, np.nan) + n_std * np.sqrt(m2 / count)
+    absmax[~np.isfinite(absmax)] = np.nan
+    # floor far below any real tracking noise: on noise-free tracks the residuals are pure round-off
+    limit = np.fmax(limit, 1e-9 * np.fmax(absmax, 1.0))
+    flagged = np.empty((T, R // n_space), dtype=bool)
+    for kept, _, _ in blocks:
+        r = np.abs(residuals(kept))
+        with np.errstate(invalid="ignore"):
+            beyond = (r > limit).reshape(len(r), n_space, -1)
+        flagged[kept] = beyond.any(axis=1) if combine == "any" else beyond.all(axis=1)
+    return flagged
 
 
 def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.ndarray:

@@ -194,3 +194,38 @@ def test_all_nan_individual_warns_and_passes_through(est):
     assert out.position.sel(individual="mouse2").isnull().all()
     # the other animal is processed exactly as if its neighbour were fine
     np.testing.assert_array_equal(out.position.sel(individual="mouse1").values, expected.values)
+
+
+def _transposed_rule(est, pos, n):
+    """The residual rule on the transposed (space x track, time) rows, one block: the reference for the rule the
+    filter evaluates by time blocks in the recording's own layout."""
+    T, n_space = pos.shape[:2]
+    rows = np.ascontiguousarray(pos.reshape(T, n_space, -1).transpose(2, 1, 0)).reshape(-1, T)
+    beyond = est._beyond(rows, n).reshape(-1, n_space, T)
+    flagged = beyond.any(axis=1) if est.combine == "any" else beyond.all(axis=1)
+    return flagged.T.reshape(T, *pos.shape[2:])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_time_major_moving_mean_rule_equals_the_transposed_rule(seed, monkeypatch):
+    from deepof_sk.preprocessing._cleaning import _moving_mean_outliers
+    from deepof_sk.utils import _blocks
+
+    rng = np.random.default_rng(seed)
+    T, n = int(rng.integers(30, 1500)), int(rng.choice([3, 5, 7, 11]))
+    ds = make_synthetic_poses(T, scenario="explore", n_individuals=2, noise=float(rng.uniform(0.1, 2)),
+                              dropout_rate=float(rng.choice([0.0, 0.05, 0.2])), n_gaps=int(rng.integers(0, 4)),
+                              n_spikes=int(rng.integers(0, 30)), random_state=seed)
+    pos = np.ascontiguousarray(ds.position.transpose("time", "space", "keypoint", "individual").values)
+    pos = pos.astype("float32" if seed % 2 else "float64")
+    pos[:, :, 3, 1] = np.nan  # an empty track
+    pos[: n + 2, :, 2, 0] = np.nan  # missing over the first windows
+    est = OutlierFilter(edge_mode=["zeros", "interp"][seed % 2 == 0], combine=["any", "all"][seed % 3 == 0],
+                        n_std=float(rng.uniform(1, 4)))
+    if seed % 3:
+        monkeypatch.setattr(_blocks, "BLOCK_BYTES", 1)
+        monkeypatch.setattr(_blocks, "MIN_BLOCK_FRAMES", 5)  # many blocks, shorter than some windows' halo
+    got = _moving_mean_outliers(pos.reshape(T, -1), n, 2, est.edge_mode, est.n_std, est.combine)
+    expected = _transposed_rule(est, pos, n)
+    np.testing.assert_array_equal(got.reshape(expected.shape), expected)
+    assert expected.any()
