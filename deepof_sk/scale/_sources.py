@@ -125,7 +125,9 @@ class _DatasetReader:
         self.ds = ds
 
     def __call__(self, start, stop):
-        return self.ds.isel({S.TIME: slice(start, stop)})
+        # a chunk of its own: overlapping chunks would otherwise be views of the same memory, and a step that works
+        # in place (copy=False) would change the frames the next chunk reads, and the caller's recording
+        return self.ds.isel({S.TIME: slice(start, stop)}).copy(deep=True)
 
 
 def _from_dataset(ds: xr.Dataset, name: str) -> RecordingSource:

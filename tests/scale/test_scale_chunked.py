@@ -93,6 +93,19 @@ def test_deepof_preprocessor_chunked_equals_unchunked():
     assert _same(transform_in_chunks(pre, ds, chunk_size=700).position.values, pre.transform(ds).position.values)
 
 
+def test_in_place_steps_chunked_equal_unchunked_on_overlapping_in_memory_chunks():
+    """Chunks of an in-memory recording are overlapping views; steps with copy=False still see unmodified frames
+    (each chunk gets its own arrays) and the caller's recording is left alone."""
+    ds = _recording(3000)
+    original = ds.position.values.copy()
+    expected = make_pipeline(make_deepof_preprocessor(), ArenaScaler(px_per_mm=2.0)).fit_transform(ds)
+    in_place = make_pipeline(make_deepof_preprocessor(copy=False), ArenaScaler(px_per_mm=2.0, copy=False))
+    in_place.fit(ds.copy(deep=True))  # fitting a pipeline runs its steps, in place on what it is given
+    chunked = transform_in_chunks(in_place, ds, chunk_size=400)
+    assert _same(chunked.position.values, expected.position.values)
+    np.testing.assert_array_equal(ds.position.values, original)
+
+
 def test_first_pass_is_needed_for_outlier_threshold():
     """Per-chunk statistics would mask differently: spikes crowded into one chunk raise its threshold."""
     ds = _recording(4000, n_spikes=0, n_gaps=0, dropout_rate=0.0)
