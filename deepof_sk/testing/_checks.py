@@ -128,12 +128,29 @@ def check_fit_returns_self(est, X):
 
 
 def check_no_input_mutation(est, X):
-    """fit and transform/predict leave their input untouched (values, coords and attrs)."""
+    """fit and transform/predict leave their input untouched (values, coords and attrs); with a ``copy``
+    parameter, with ``copy=True``."""
     before = [ds.copy(deep=True) for ds in X]
-    e = _fit(clone(est), X)
+    e = clone(est)
+    if "copy" in e.get_params(deep=False):
+        e.set_params(copy=True)
+    e = _fit(e, X)
     _output(e, X)
     for a, b in zip(X, before, strict=True):
         xr.testing.assert_identical(a, b)
+
+
+def check_copy_parameter(est, X):
+    """A ``copy`` parameter (scikit-learn's convention): ``copy=False`` gives what ``copy=True`` gives."""
+    if "copy" not in est.get_params(deep=False):
+        return
+
+    def run(flag):
+        data = [ds.copy(deep=True) for ds in X]  # each run on its own arrays: copy=False may write into them
+        e = _fit(clone(est).set_params(copy=flag), [ds.copy(deep=True) for ds in X])
+        return _output(e, data)
+
+    _assert_same_output(run(True), run(False), "copy=False")
 
 
 def check_same_kind_and_time(est, X):
@@ -223,6 +240,7 @@ POSES_CHECKS: tuple[Callable, ...] = (
     check_not_fitted,
     check_fit_returns_self,
     check_no_input_mutation,
+    check_copy_parameter,
     check_same_kind_and_time,
     check_wrong_container,
     check_missing_keypoint,
