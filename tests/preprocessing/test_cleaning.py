@@ -229,3 +229,20 @@ def test_time_major_moving_mean_rule_equals_the_transposed_rule(seed, monkeypatc
     expected = _transposed_rule(est, pos, n)
     np.testing.assert_array_equal(got.reshape(expected.shape), expected)
     assert expected.any()
+
+
+@pytest.mark.parametrize("name", ["jabs/sample_pose_est_v5.h5", "behaviordepot/demo2_tracking.csv",
+                                  "deepof/testDLC_h5_table_madlc.h5"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_time_major_moving_mean_rule_equals_the_transposed_rule_on_real_tracks(name, dtype, shared_data):
+    from deepof_sk.io import read_poses
+    from deepof_sk.preprocessing._cleaning import _moving_mean_outliers
+
+    ds = read_poses(shared_data / name, dtype=dtype)
+    pos = np.ascontiguousarray(ds.position.transpose("time", "space", "keypoint", "individual").values)
+    for edge_mode, combine in [("zeros", "any"), ("interp", "all")]:
+        est = OutlierFilter(edge_mode=edge_mode, combine=combine)
+        got = _moving_mean_outliers(pos.reshape(len(pos), -1), 5, 2, edge_mode, 3.0, combine)
+        expected = _transposed_rule(est, pos, 5)
+        np.testing.assert_array_equal(got.reshape(expected.shape), expected)
+        assert expected.any()
