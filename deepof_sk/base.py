@@ -35,7 +35,7 @@ def map_recordings(func: Callable[[xr.Dataset], Any], recordings: Sequence[xr.Da
     (benchmarks/bench_pipeline.py on 2 cores, two 90,000-frame recordings: worker processes were 4-7x slower than
     one thread). Unless a joblib backend has been chosen, the threads come from a pool kept for the life of the
     process: a ``joblib.Parallel`` call builds and tears down its thread pool each time, about 13 ms on a 2-core
-    machine, which is a tenth of a whole step on a 90,000-frame recording. A backend chosen with
+    machine, against 20-60 ms for a whole step on two 90,000-frame recordings. A backend chosen with
     ``joblib.parallel_config`` takes precedence, so ``with joblib.parallel_config(backend="dask", n_jobs=-1):``
     moves the work onto a dask cluster unchanged for the steps given an ``n_jobs``.
     """
