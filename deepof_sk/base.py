@@ -189,8 +189,7 @@ class BasePosesTransformer(TransformerMixin, BaseEstimator):
         self._fit_checked(recordings, y)
         if self._check_keypoints_on_transform:  # transform's rule: later recordings take the fitted keypoint order
             recordings = [reorder_keypoints(ds, list(self.keypoints_)) for ds in recordings]
-        recordings = self._unshared_if_in_place(recordings)
-        return return_like(map_recordings(self._transform_one, recordings, getattr(self, "n_jobs", None)), single)
+        return return_like(self._map_transform(recordings), single)
 
     def transform(self, X):
         """Apply the step to each recording independently.
@@ -213,9 +212,11 @@ class BasePosesTransformer(TransformerMixin, BaseEstimator):
             keypoints=list(self.keypoints_) if self._check_keypoints_on_transform else None,
             require_fps=self._requires_fps,
         )
-        recordings = self._unshared_if_in_place(recordings)
-        out = map_recordings(self._transform_one, recordings, getattr(self, "n_jobs", None))
-        return return_like(out, single)
+        return return_like(self._map_transform(recordings), single)
+
+    def _map_transform(self, recordings: list[xr.Dataset]) -> list[xr.Dataset]:
+        """:meth:`_transform_one` on every (validated) recording, in parallel with ``n_jobs``."""
+        return map_recordings(self._transform_one, self._unshared_if_in_place(recordings), getattr(self, "n_jobs", None))
 
     def _unshared_if_in_place(self, recordings: list[xr.Dataset]) -> list[xr.Dataset]:
         """With ``copy=False``, give a recording whose position memory overlaps an earlier one's its own copy.

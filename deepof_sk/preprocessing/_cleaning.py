@@ -20,7 +20,7 @@ from ..base import BasePosesTransformer
 from ..exceptions import MissingDataWarning
 from ..utils._blocks import halo_blocks, time_blocks
 from ..utils._median import nanmedian_planes
-from ..utils._params import as_float, window_in_frames
+from ..utils._params import as_float, window_in_frames, writable
 from ..utils._runs import find_nan_runs
 from ..validation import get_fps
 
@@ -389,7 +389,7 @@ class OutlierFilter(BasePosesTransformer):
         where = type(self).__name__
         n = window_in_frames(self.window, self.window_unit, ds, where=where, odd=True)
         T, n_space = pos.shape[:2]
-        if self.reference == "mean" and T > 2 * n + 1 and pos.flags.c_contiguous:
+        if self.reference == "mean" and T > 2 * n + 1:
             flagged = _moving_mean_outliers(pos.reshape(T, -1), n, n_space, self.edge_mode, float(self.n_std),
                                             self.combine)
             return flagged.reshape(T, *pos.shape[2:])
@@ -716,7 +716,7 @@ class PresenceMasker(BasePosesTransformer):
                 MissingDataWarning,
                 stacklevel=2,
             )
-        out = pos.copy() if self.copy or not pos.flags.writeable else pos
+        out = writable(pos, self.copy)
         frames, individuals = np.nonzero(absent)  # (a broadcast (T, 1, 1, I) mask makes numpy's inner loop 1-2 long)
         out[frames, :, :, individuals] = np.nan
         return with_position(ds, out)

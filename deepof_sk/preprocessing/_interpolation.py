@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import schema as S
 from ..base import BasePosesTransformer
-from ..utils._params import as_float, selected_variables
+from ..utils._params import as_float, selected_variables, writable
 from ..utils._runs import expand_runs, find_nan_runs
 from ..validation import get_fps
 from ._cleaning import warn_empty_individuals
@@ -23,7 +23,7 @@ def _interpolate_tracks(values, method, max_gap, gap_policy, fill_edges, copy=Tr
     """Fill the allowed NaNs of a (time, columns) array: a new array, or ``values`` filled in place (``copy=False``
     and ``values`` writeable)."""
     n = values.shape[0]
-    out = values.copy() if copy or not values.flags.writeable else values
+    out = writable(values, copy)
     missing = np.ascontiguousarray(np.isnan(values).T)  # (columns, time): only the boolean mask is transposed
     column, start, stop = find_nan_runs(missing)
     if column.size == 0:

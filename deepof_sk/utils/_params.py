@@ -51,6 +51,11 @@ def as_float(values) -> np.ndarray:
     return arr if arr.dtype in (np.float32, np.float64) else arr.astype(np.float64)
 
 
+def writable(values: np.ndarray, copy: bool) -> np.ndarray:
+    """``values`` itself to be written in place (``copy=False`` and writeable), else a copy of it."""
+    return values if not copy and values.flags.writeable else values.copy()
+
+
 def fill_nan_linear(values: np.ndarray, axis: int = 0, copy: bool = True) -> np.ndarray:
     """Linearly interpolate NaNs along ``axis`` (edges take the nearest valid value), vectorised.
 
