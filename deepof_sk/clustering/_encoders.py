@@ -17,7 +17,14 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-__all__ = ["SequenceEncoder", "SequenceDecoder", "SinusoidalPosition", "ResidualConv", "TransformerBlock"]
+__all__ = [
+    "SequenceEncoder",
+    "SequenceDecoder",
+    "BidirectionalGRU",
+    "SinusoidalPosition",
+    "ResidualConv",
+    "TransformerBlock",
+]
 
 PACKAGE = "deepof_sk"
 KINDS = ("gru", "tcn", "transformer")
@@ -103,6 +110,34 @@ class TransformerBlock(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class BidirectionalGRU(layers.Layer):
+    """A GRU over time forwards and one backwards, outputs concatenated (width 2 * units).
+
+    ``keras.layers.Bidirectional`` is not used: it builds its two GRUs by serialising the GRU it is given, and
+    when that happens inside ``keras.saving.load_model`` (a layer constructing it in ``__init__``) Keras's
+    shared-object bookkeeping keys configs by ``id()`` of the short-lived template GRU. A later template at a
+    reused address is then resolved to an earlier backward GRU, and loading fails at random ("Forward layer and
+    backward layer should have different go_backwards"). Here both GRUs are plain attributes.
+    """
+
+    def __init__(self, units, return_sequences=False, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.return_sequences = int(units), bool(return_sequences)
+        self.forward_gru = layers.GRU(units, return_sequences=return_sequences)
+        self.backward_gru = layers.GRU(units, return_sequences=return_sequences, go_backwards=True)
+
+    def call(self, x):
+        forward, backward = self.forward_gru(x), self.backward_gru(x)
+        if self.return_sequences:
+            # The backward GRU emits its sequence in reversed time: put frame t back at position t.
+            backward = ops.flip(backward, axis=1)
+        return ops.concatenate([forward, backward], axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "return_sequences": self.return_sequences}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class SequenceEncoder(layers.Layer):
     """Encode a window (batch, time, features) into one vector (batch, width).
 
@@ -123,9 +158,9 @@ class SequenceEncoder(layers.Layer):
         if kind == "gru":
             self.blocks = [
                 layers.Conv1D(units, 5, strides=GRU_STRIDE, padding="same", activation="relu"),
-                layers.Bidirectional(layers.GRU(units, return_sequences=True)),
+                BidirectionalGRU(units, return_sequences=True),
                 layers.LayerNormalization(),
-                layers.Bidirectional(layers.GRU(units)),
+                BidirectionalGRU(units),
             ]
         elif kind == "tcn":
             self.blocks = [layers.Conv1D(units, 1)] + [ResidualConv(units, 3, d) for d in (1, 2, 4, 8)]
@@ -157,7 +192,7 @@ class SequenceDecoder(layers.Layer):
         self.window, self.n_features = int(window), int(n_features)
         if kind == "gru":
             self.expand = layers.Dense(units, activation="relu")
-            self.blocks = [layers.Bidirectional(layers.GRU(units, return_sequences=True))]
+            self.blocks = [BidirectionalGRU(units, return_sequences=True)]
             self.smooth = layers.Conv1D(units, 5, padding="same", activation="relu")
         else:
             self.expand = layers.Dense(window * units, activation="relu")
