@@ -24,13 +24,17 @@ _MIN_FRAMES = {1: 2, 2: 3, 3: 5}
 _POWER = {1: "", 2: "^2", 3: "^3"}
 
 
-def _central_differences(p: np.ndarray, orders) -> dict[int, np.ndarray]:
+def _central_differences(p: np.ndarray, orders, doubled: bool = False) -> dict[int, np.ndarray]:
     """Derivatives of ``orders`` (1, 2, 3) per frame along axis 0 (frames): compact central stencils, one-sided at
     the edges. Returns ``{order: array like p}``.
 
     Interior: (p[t+1] - p[t-1]) / 2; p[t+1] - 2 p[t] + p[t-1]; (p[t+2] - 2 p[t+1] + 2 p[t-1] - p[t-2]) / 2.
     Edges (1 frame each side for orders 1-2, 2 frames for order 3): forward differences at the start, backward
     at the end, of the same order (first-order accurate). Units: position unit per frame**order.
+
+    ``doubled=True``: orders 1 and 3 are returned times 2 (the interior's halving is left out and the edges are
+    doubled; both exact in floating point), for a caller that scales the result anyway and folds the 1/2 into
+    its own factor, one pass fewer per order.
 
     The stencils are built from successive first differences (one pass over the data each), so all three orders
     cost about as much as one stencil evaluated term by term.
@@ -41,9 +45,13 @@ def _central_differences(p: np.ndarray, orders) -> dict[int, np.ndarray]:
     if 1 in orders:
         v = np.empty_like(p)
         np.add(d1[1:], d1[:-1], out=v[1:-1])
-        v[1:-1] *= 0.5
-        v[0] = d1[0]
-        v[-1] = d1[-1]
+        if doubled:
+            np.multiply(d1[0], 2, out=v[0])
+            np.multiply(d1[-1], 2, out=v[-1])
+        else:
+            v[1:-1] *= 0.5
+            v[0] = d1[0]
+            v[-1] = d1[-1]
         out[1] = v
     if orders & {2, 3}:
         a = np.empty_like(p)  # a[t] = p[t+1] - 2 p[t] + p[t-1]
@@ -53,16 +61,22 @@ def _central_differences(p: np.ndarray, orders) -> dict[int, np.ndarray]:
         if 3 in orders:
             j = np.empty_like(p)
             np.subtract(a[3:-1], a[1:-3], out=j[2:-2])
-            j[2:-2] *= 0.5
+            edge = 2 if doubled else 1
+            if not doubled:
+                j[2:-2] *= 0.5
             for t in (0, 1):  # forward third differences from t
-                j[t] = a[t + 2] - a[t + 1]
+                np.multiply(np.subtract(a[t + 2], a[t + 1]), edge, out=j[t])
             for t in (-1, -2):  # backward third differences ending at t
                 end = p.shape[0] + t
-                j[t] = a[end - 1] - a[end - 2]
+                np.multiply(np.subtract(a[end - 1], a[end - 2]), edge, out=j[t])
             out[3] = j
         if 2 in orders:
             out[2] = a
     return out
+
+
+#: The factor ``_central_differences(..., doubled=True)`` leaves in each order.
+_DOUBLED = {1: 2.0, 2: 1.0, 3: 2.0}
 
 
 def deepof_speed(pos: np.ndarray, fps: float) -> np.ndarray:
@@ -261,28 +275,29 @@ class KinematicsExtractor(BasePosesTransformer):
         with np.errstate(invalid="ignore"):
             for kept, extended, inner in halo_blocks(n_t, pos[:1].nbytes, halo=2):
                 block = pos[extended] if keep is None else np.where(keep, pos[extended], np.nan)
-                missing = np.isnan(block[inner, 0])  # (B, K, I); per axis: long inner loops
-                for s in range(1, n_s):
-                    missing |= np.isnan(block[inner, s])
                 sums: dict[int, np.ndarray] = {}
                 for s in range(n_s):
-                    for order, d in _central_differences(block[:, s], orders).items():
+                    for order, d in _central_differences(block[:, s], orders, doubled=True).items():
                         d = d[inner]
                         if order == 1 and velocity is not None:
-                            np.multiply(d, rate, out=velocity[kept, s])
+                            np.multiply(d, rate / _DOUBLED[1], out=velocity[kept, s])
                         if order not in self.orders_:
                             continue
-                        d *= rate**order
                         np.multiply(d, d, out=d)
                         if order in sums:
                             sums[order] += d
                         else:
                             sums[order] = d
                 for order, total in sums.items():
-                    np.sqrt(total, out=total)
-                    np.copyto(total, np.nan, where=missing)
-                    magnitudes[order][kept] = total
-                if velocity is not None:
+                    # |rate**order * stencil| = rate**order / doubling * sqrt(sum of squared doubled stencils)
+                    # no NaN mask needed: every stencil is built from differences that include p[t] itself, so
+                    # a missing point is NaN in all orders (the frame-by-frame test checks this)
+                    magnitude = np.sqrt(total, out=magnitudes[order][kept])
+                    magnitude *= rate**order / _DOUBLED[order]
+                if velocity is not None:  # a point with one coordinate missing has no velocity vector
+                    missing = np.isnan(block[inner, 0])  # (B, K, I); per axis: long inner loops
+                    for s in range(1, n_s):
+                        missing |= np.isnan(block[inner, s])
                     np.copyto(velocity[kept], np.nan, where=missing[:, None])
         return magnitudes, velocity
 

@@ -162,14 +162,19 @@ class EgocentricAligner(BasePosesTransformer):
             centre = np.broadcast_to(centre[:, :, :1], centre.shape).copy()
         if self.align is None:
             angle = np.zeros((pos.shape[0], pos.shape[3]))
+            cos, sin = np.ones_like(angle), np.zeros_like(angle)
         else:
             vec = pos[:, :, self._index(ds, self.align), :] - centre  # (T, 2, I)
             if self.align_group:
                 vec = np.broadcast_to(vec[:, :, :1], vec.shape)
             # counter-clockwise rotation that maps vec onto +y (DeepOF: arctan2(x, y))
             angle = np.arctan2(vec[:, 0], vec[:, 1])
-            angle[(vec[:, 0] == 0) & (vec[:, 1] == 0)] = np.nan  # coincident points: no direction
-        cos, sin = np.cos(angle), np.sin(angle)
+            with np.errstate(invalid="ignore"):
+                # its cosine and sine straight from the vector (no trigonometric calls): y / |vec|, x / |vec|;
+                # coincident points (|vec| = 0) have no direction: 0 / 0 = NaN, and NaN angle
+                length = np.sqrt(vec[:, 0] ** 2 + vec[:, 1] ** 2)
+                cos, sin = vec[:, 1] / length, vec[:, 0] / length
+            angle[length == 0] = np.nan
         dtype = np.result_type(pos.dtype, angle.dtype)
         if not self.copy and pos.dtype == dtype and pos.flags.writeable:
             aligned = pos  # each block is read into temporaries before it is written (see _rotate_block)

@@ -113,9 +113,10 @@ def warn_masked_fraction(ds: xr.Dataset, newly_masked: np.ndarray, warn_fraction
 
 def _valid_points(position: np.ndarray) -> np.ndarray:
     """(time, keypoint, individual): True where every spatial coordinate is finite."""
-    valid = np.isfinite(position[:, 0])
-    for s in range(1, position.shape[1]):  # per axis: same-shape operands, long inner loops
-        valid &= np.isfinite(position[:, s])
+    finite = np.isfinite(position)  # one pass over the whole array (a strided slice per axis is ~2x slower)
+    valid = finite[:, 0].copy()
+    for s in range(1, position.shape[1]):
+        valid &= finite[:, s]
     return valid
 
 

@@ -315,15 +315,29 @@ def savgol_along_time(values: np.ndarray, window: int, polyorder: int, inplace: 
         tail = savgol_filter(x[n_t - window:].astype(np.float64), window, polyorder, axis=0,
                              mode="interp")[window - half:]
     weights = savgol_coeffs(window, polyorder)[::-1]  # correlation weights, x[t - half + k]
+    # smoothing weights are symmetric; scipy's come out so to round-off for usual orders, and then a pair of taps
+    # at distance k takes one multiplication (x[t - k] + x[t + k]) * w. For a high order in a short window (e.g.
+    # 12 in 15) scipy's least-squares weights are asymmetric at 1e-6, and its own taps are used one by one.
+    paired = np.abs(weights - weights[::-1]).max() <= 1e-14 * np.abs(weights).max()
     before = x[:half]  # original values of the frames just before the block (none overwritten yet)
-    for sl in time_blocks(n_t - 2 * half, x[:1].nbytes):
+    blocks = time_blocks(n_t - 2 * half, x[:1].nbytes)
+    rows = max((b.stop - b.start for b in blocks), default=0)
+    acc_buf, tmp_buf = np.empty((rows, x.shape[1])), np.empty((rows, x.shape[1]))  # float64 sums, as scipy's
+    for sl in blocks:
         lo, hi = sl.start + half, sl.stop + half  # frames with a full window
         src = np.concatenate([before, x[lo:hi + half]]) if inplace else x[lo - half:hi + half]
         m = hi - lo
-        acc = np.multiply(src[:m], weights[0], dtype=np.float64)  # float64 sums, as scipy's
-        tmp = np.empty_like(acc)
-        for k in range(1, window):
-            acc += np.multiply(src[k:k + m], weights[k], out=tmp, dtype=np.float64)
+        acc, tmp = acc_buf[:m], tmp_buf[:m]
+        if paired:
+            np.multiply(src[half:half + m], weights[half], out=acc)
+            for k in range(1, half + 1):
+                np.add(src[half - k:half - k + m], src[half + k:half + k + m], out=tmp)
+                tmp *= 0.5 * (weights[half - k] + weights[half + k])
+                acc += tmp
+        else:
+            np.multiply(src[:m], weights[0], out=acc)
+            for k in range(1, window):
+                acc += np.multiply(src[k:k + m], weights[k], out=tmp)
         if inplace:
             before = src[m:m + half]  # originals of frames hi - half .. hi - 1, about to be overwritten
         out[lo:hi] = acc

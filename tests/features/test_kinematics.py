@@ -102,6 +102,47 @@ def test_nan_handling_follows_stencil():
     assert set(np.flatnonzero(np.isnan(out.acceleration.values[:, 0, 0]))) == {9, 10, 11}
 
 
+def _reference_magnitudes(pos, fps):
+    """Speed, acceleration and jerk of (T, S, K, I) positions frame by frame, straight from the documented stencils."""
+    n_t = len(pos)
+    d = {1: np.full(pos.shape, np.nan), 2: np.full(pos.shape, np.nan), 3: np.full(pos.shape, np.nan)}
+    for t in range(n_t):
+        d[1][t] = pos[1] - pos[0] if t == 0 else pos[-1] - pos[-2] if t == n_t - 1 else (pos[t + 1] - pos[t - 1]) / 2
+        c = min(max(t, 1), n_t - 2)  # frames 0 and T-1 copy their neighbour's second difference
+        d[2][t] = pos[c + 1] - 2 * pos[c] + pos[c - 1]
+    for t in range(n_t):
+        if t < 2:
+            d[3][t] = d[2][t + 2] - d[2][t + 1]
+        elif t >= n_t - 2:
+            d[3][t] = d[2][t - 1] - d[2][t - 2]
+        else:
+            d[3][t] = (d[2][t + 1] - d[2][t - 1]) / 2
+    missing = np.isnan(pos).any(axis=1)
+    out = {}
+    for order, values in d.items():
+        magnitude = np.sqrt((values**2).sum(axis=1)) * fps**order
+        magnitude[missing] = np.nan  # a missing point has no kinematics, whatever the stencil reads
+        out[order] = magnitude
+    return out
+
+
+def test_gaps_and_edges_match_the_documented_stencils_frame_by_frame():
+    rng = np.random.default_rng(4)
+    pos = rng.normal(size=(41, 2, 3, 2)).cumsum(axis=0)
+    for t, k, i in [(0, 0, 0), (1, 1, 0), (2, 2, 1), (20, 0, 1), (39, 1, 1), (40, 2, 0), (21, 0, 1)]:
+        pos[t, :, k, i] = np.nan
+    pos[30, 1, 1, 0] = np.nan  # one coordinate only
+    ds = make_poses_dataset(pos, keypoints=["a", "b", "c"], individuals=["m", "n"], fps=25.0)
+    out = KinematicsExtractor(order=(1, 2, 3), velocity=True).fit_transform(ds)
+    expected = _reference_magnitudes(pos, 25.0)
+    for order, name in [(1, "speed"), (2, "acceleration"), (3, "jerk")]:
+        np.testing.assert_allclose(out[name].values, expected[order], rtol=1e-12, atol=0, err_msg=name)
+    velocity = out.velocity.values  # (T, S, K, I): its length is the speed (NaN where the speed is)
+    np.testing.assert_allclose(np.sqrt((velocity**2).sum(axis=1)), expected[1], rtol=1e-12)
+    assert np.isnan(velocity[:, :, 0, 0][[0, 1, 2]]).all(axis=1).tolist() == [True, True, False]
+    assert np.isfinite(out.speed.values[2:19, 0, 0]).all()  # the gaps do not spread beyond their stencils
+
+
 def test_without_fps_units_are_per_frame():
     ds = make_synthetic_poses(50, speed=100.0, fps=None, random_state=0)
     out = KinematicsExtractor(order=(1, 2)).fit_transform(ds)
