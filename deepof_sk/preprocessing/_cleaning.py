@@ -21,7 +21,7 @@ from ..exceptions import MissingDataWarning
 from ..utils._blocks import halo_blocks, time_blocks
 from ..utils._median import nanmedian_planes
 from ..utils._params import as_float, window_in_frames, writable
-from ..utils._runs import find_nan_runs
+from ..utils._runs import find_runs_along_time
 from ..validation import get_fps
 
 __all__ = ["ConfidenceFilter", "OutlierFilter", "PresenceMasker"]
@@ -558,19 +558,20 @@ def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
         return flagged.reshape(T, *pos.shape[2:])
     v = np.empty((T, C), dtype=bool)  # valid points
     exceptions = []
+    # speed = distance / gap * frames_per_unit > max_speed, compared squared (no square roots):
+    # squared distance > (max_speed / frames_per_unit * gap) ** 2, the same test in both passes below
+    limit = max_speed / frames_per_unit
     # by time blocks with one frame of overlap (the rule reads the direct neighbours only)
     for kept, extended, inner in halo_blocks(T, p[:1].nbytes, halo=1):
         q = p[extended]
         valid = _valid_points(q)
-        step = np.zeros((q.shape[0] - 1, C), dtype=p.dtype)  # distance between consecutive frames
-        for k in range(n_space):
-            d = np.subtract(q[1:, k], q[:-1, k])
-            np.multiply(d, d, out=d)
-            step += d
-        np.sqrt(step, out=step)
-        step *= frames_per_unit
+        d = np.subtract(q[1:], q[:-1])  # (frames - 1, space, track): contiguous, one pass over every axis
+        np.multiply(d, d, out=d)
+        step = d[:, 0].copy()  # squared distance between consecutive frames
+        for k in range(1, n_space):
+            step += d[:, k]
         with np.errstate(invalid="ignore"):
-            fast = step > max_speed
+            fast = step > limit * limit
         both_fast = np.zeros(valid.shape, dtype=bool)
         np.logical_and(fast[:-1], fast[1:], out=both_fast[1:-1])  # both direct neighbours valid and too far
         flagged[kept] = both_fast[inner]
@@ -580,7 +581,7 @@ def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
         np.logical_and(valid[:-2], valid[2:], out=both[1:-1])
         np.logical_not(both, out=both)
         both &= valid
-        f, c = np.nonzero(both[inner])
+        f, c = np.divmod(np.flatnonzero(both[inner]), C)  # (much faster than a 2-d nonzero for few hits)
         exceptions.append((f + kept.start, c))
     frames = np.concatenate([f for f, _ in exceptions])
     tracks = np.concatenate([c for _, c in exceptions])
@@ -590,7 +591,7 @@ def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
         # neighbours along each track from the runs of invalid frames (memory in the number of missing points):
         # a valid point's previous valid frame is t - 1, or, when a run of invalid frames ends at t, the frame
         # before that run (-1 at the start of the track); its next valid frame likewise
-        column, start, stop = find_nan_runs(np.ascontiguousarray(~v.T))
+        column, start, stop = find_runs_along_time(~v)
         starts, ends = column * T + start, column * T + stop  # both sorted (track-major, runs in time order)
         last = max(column.size - 1, 0)
 
@@ -624,9 +625,9 @@ def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
             for h, r in zip(here, coords(np.clip(ref, 0, T - 1)), strict=True):
                 h = h - r
                 d2 += np.multiply(h, h, out=h)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                speed = np.sqrt(d2) / np.abs(ref - frames) * frames_per_unit
-            return ok & (speed > max_speed)
+            reach = np.abs(ref - frames) * limit
+            with np.errstate(invalid="ignore"):
+                return ok & (d2 > reach * reach)
 
         flagged[frames, tracks] = too_fast(a) & too_fast(b)
     return flagged.reshape(T, *pos.shape[2:])

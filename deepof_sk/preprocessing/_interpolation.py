@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .. import schema as S
 from ..base import BasePosesTransformer
 from ..utils._params import as_float, selected_variables, writable
-from ..utils._runs import expand_runs, find_nan_runs
+from ..utils._runs import expand_runs, find_nan_runs, find_runs_along_time
 from ..validation import get_fps
 from ._cleaning import warn_empty_individuals
 
@@ -24,8 +24,8 @@ def _interpolate_tracks(values, method, max_gap, gap_policy, fill_edges, copy=Tr
     and ``values`` writeable)."""
     n = values.shape[0]
     out = writable(values, copy)
-    missing = np.ascontiguousarray(np.isnan(values).T)  # (columns, time): only the boolean mask is transposed
-    column, start, stop = find_nan_runs(missing)
+    missing = np.isnan(values)  # (time, columns), as the values
+    column, start, stop = find_runs_along_time(missing)
     if column.size == 0:
         return out
     limit = np.inf if max_gap is None else max_gap
@@ -55,7 +55,7 @@ def _interpolate_tracks(values, method, max_gap, gap_policy, fill_edges, copy=Tr
     if method in ("cubic", "pchip"):
         kind = CubicSpline if method == "cubic" else PchipInterpolator
         for c in np.unique(col[in_gap]):  # one interpolant per track with a gap, never a loop over frames
-            good = ~missing[c]
+            good = ~missing[:, c]  # the track's valid frames before any filling
             at = t[in_gap & (col == c)]
             if good.sum() >= 3:
                 out[at, c] = kind(np.flatnonzero(good), values[good, c])(at)
@@ -112,8 +112,8 @@ class Interpolator(BasePosesTransformer):
     :class:`~deepof_sk.exceptions.MissingDataWarning` for an individual that has no valid point at all). Each
     spatial coordinate is filled on its own.
 
-    Gaps come from a vectorised run-length encoding of the NaN mask (:func:`find_nan_runs`): one pass over the
-    data, then work proportional to the number of NaNs; linear and nearest filling are fully vectorised; cubic and
+    Gaps come from a vectorised run-length encoding of the NaN mask, in the recording's own time-major layout: a
+    few passes over the data, then work proportional to the number of gaps; linear and nearest filling are fully vectorised; cubic and
     pchip fit one scipy interpolant per track that has a gap. Units are unchanged.
 
     Examples

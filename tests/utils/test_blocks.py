@@ -102,7 +102,8 @@ def _jump_reference(pos, max_speed, frames_per_unit):
     return flagged.reshape(T, *pos.shape[2:])
 
 
-def test_jump_mask_matches_a_plain_reference_across_block_edges(monkeypatch):
+@pytest.mark.parametrize(("max_speed", "frames_per_unit"), [(10.0, 1.0), (120.0, 12.5)])
+def test_jump_mask_matches_a_plain_reference_across_block_edges(monkeypatch, max_speed, frames_per_unit):
     rng = np.random.default_rng(1)
     pos = np.cumsum(rng.normal(size=(400, 2, 3, 2)), axis=0)
     gaps = rng.random((400, 3, 2)) < 0.15  # isolated and consecutive gaps
@@ -114,8 +115,8 @@ def test_jump_mask_matches_a_plain_reference_across_block_edges(monkeypatch):
     pos[:398, :, 1, 0] = np.nan  # a track with two points
     monkeypatch.setattr(_blocks, "BLOCK_BYTES", 1)
     monkeypatch.setattr(_blocks, "MIN_BLOCK_FRAMES", 5)
-    got = _jump_mask(pos, 10.0, 1.0)
-    np.testing.assert_array_equal(got, _jump_reference(pos, 10.0, 1.0))
+    got = _jump_mask(pos, max_speed, frames_per_unit)
+    np.testing.assert_array_equal(got, _jump_reference(pos, max_speed, frames_per_unit))
     assert got.sum() > 10
     assert got[1, 0, 0] and not got[0, 0, 0] and got[-2, 0, 1] and not got[-1, 0, 1]
 
