@@ -185,7 +185,9 @@ class EgocentricAligner(BasePosesTransformer):
         for sl in time_blocks(pos.shape[0], aligned[:1].nbytes):  # small temporaries, reused block after block
             _rotate_block(pos[sl], centre[sl], cos[sl], sin[sl], aligned[sl])
         usable = np.isfinite(angle) & np.isfinite(centre[:, 0]) & np.isfinite(centre[:, 1])
-        empty = [str(i) for i, ok in zip(ds[S.INDIVIDUAL].values, usable.any(axis=0), strict=True) if not ok]
+        # per individual over its strided column: a few frames settle it (a reduction along axis 0 of a (T, 2)
+        # array walks inner loops of 2 values, ~1 ms here)
+        empty = [str(name) for i, name in enumerate(ds[S.INDIVIDUAL].values) if not usable[:, i].any()]
         if empty:
             warnings.warn(
                 f"{where}: in recording {_recording_label(ds)}, individual(s) {empty} have no frame with both "
@@ -194,7 +196,7 @@ class EgocentricAligner(BasePosesTransformer):
                 stacklevel=2,
             )
         out = ds.copy()
-        out[S.POSITION] = da.copy(data=aligned).transpose(*ds[S.POSITION].dims)
+        out[S.POSITION] = da.variable.copy(deep=False, data=aligned).transpose(*ds[S.POSITION].dims)
         unit = ds[S.POSITION].attrs.get("units", ds.attrs.get(S.SPACE_UNIT))
         out[ALIGNMENT_ANGLE] = xr.Variable(
             (S.TIME, S.INDIVIDUAL),

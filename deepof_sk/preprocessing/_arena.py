@@ -547,7 +547,9 @@ class ArenaScaler(BasePosesTransformer):
                 values = da.values
                 if inplace and values.flags.writeable and values.dtype.kind == "f":
                     np.multiply(values, factor, out=values)  # the same float32/float64 arithmetic as da * factor
-                    out[name] = da.copy(deep=False, data=values).assign_attrs({**da.attrs, "units": unit})
+                    scaled = da.variable.copy(deep=False, data=values)  # a Variable: no coordinate alignment
+                    scaled.attrs = {**da.attrs, "units": unit}
+                    out[name] = scaled
                 else:
                     out[name] = (da * factor).assign_attrs({**da.attrs, "units": unit})
         attrs = {**ds.attrs, S.SPACE_UNIT: unit}

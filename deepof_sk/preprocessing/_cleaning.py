@@ -94,7 +94,8 @@ def masked_fraction(position: np.ndarray, hits) -> np.ndarray:
 def with_position(ds: xr.Dataset, values: np.ndarray) -> xr.Dataset:
     """A new dataset equal to ``ds`` with ``position`` replaced (attrs of the variable kept)."""
     out = ds.copy()
-    out[S.POSITION] = ds[S.POSITION].transpose(*S.POSITION_DIMS).copy(deep=False, data=values)
+    # a Variable, not a DataArray: setting it does not align the (unchanged) coordinates again
+    out[S.POSITION] = ds[S.POSITION].variable.transpose(*S.POSITION_DIMS).copy(deep=False, data=values)
     return out
 
 

@@ -173,5 +173,5 @@ class Interpolator(BasePosesTransformer):
             arr = np.moveaxis(as_float(da.values), axis, 0)  # a view for canonical layouts
             filled = _interpolate_tracks(arr.reshape(arr.shape[0], -1), self.method, max_gap, self.gap_policy,
                                          self.fill_edges, self.copy)
-            out[name] = da.copy(deep=False, data=np.moveaxis(filled.reshape(arr.shape), 0, axis))
+            out[name] = da.variable.copy(deep=False, data=np.moveaxis(filled.reshape(arr.shape), 0, axis))
         return out

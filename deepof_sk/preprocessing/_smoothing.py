@@ -128,7 +128,8 @@ class _TimeFilter(BasePosesTransformer):
                 filtered = np.array(filtered, dtype=arr.dtype, copy=True)
             if missing.any():
                 np.copyto(filtered, np.nan, where=missing)  # smoothing never invents data at missing points
-            out[name] = da.copy(data=np.moveaxis(filtered, 0, da.get_axis_num(S.TIME)))
+            # a Variable, not a DataArray: no alignment of the (unchanged) coordinates when it is set
+            out[name] = da.variable.copy(deep=False, data=np.moveaxis(filtered, 0, da.get_axis_num(S.TIME)))
         return out
 
 
