@@ -282,8 +282,9 @@ class RollingSmoother(_TimeFilter):
 def savgol_along_time(values: np.ndarray, window: int, polyorder: int, inplace: bool = False) -> np.ndarray:
     """Savitzky-Golay filter along axis 0 of a finite array, as scipy's ``savgol_filter(..., mode="interp")``.
 
-    Frames with a full window get the filter's weighted sum, evaluated tap by tap on blocks of frames that stay in
-    cache (scipy filters one strided column at a time, several times slower on (time, tracks) arrays); the first and
+    Frames with a full window get the filter's weighted sum, evaluated tap by tap (the two taps at the same
+    distance from the centre together, when the weights are symmetric) on blocks of frames that stay in cache
+    (scipy filters one strided column at a time, several times slower on (time, tracks) arrays); the first and
     last ``window // 2`` frames take scipy's own polynomial fit to the first/last window, in float64. Equal to
     scipy's result on float64 input up to rounding (the sum runs in another order); float32 input gets the float64
     result rounded to float32.
