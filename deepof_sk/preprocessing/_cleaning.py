@@ -123,13 +123,12 @@ def warn_masked_fraction(ds: xr.Dataset, fraction: np.ndarray, warn_fraction: fl
     masked (``fraction``: (keypoint, individual), from :func:`masked_fraction`)."""
     if warn_fraction is None or fraction.size == 0:
         return
-    frac = fraction
-    bad = np.argwhere(frac > warn_fraction)
+    bad = np.argwhere(fraction > warn_fraction)
     if bad.size == 0:
         return
     kps = np.asarray(ds[S.KEYPOINT].values)
     inds = np.asarray(ds[S.INDIVIDUAL].values)
-    listed = ", ".join(f"{kps[k]}/{inds[i]} ({frac[k, i]:.0%})" for k, i in bad[:12])
+    listed = ", ".join(f"{kps[k]}/{inds[i]} ({fraction[k, i]:.0%})" for k, i in bad[:12])
     more = f" and {len(bad) - 12} more" if len(bad) > 12 else ""
     warnings.warn(
         f"{where}: more than {warn_fraction:.0%} of the frames were masked in recording {recording_label(ds)!r} "
