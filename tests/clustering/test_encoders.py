@@ -46,3 +46,16 @@ def test_layers_built_while_loading_do_not_go_through_keras_object_sharing(keras
             SequenceEncoder(kind, units=8)
             SequenceDecoder(kind, units=8, window=9, n_features=5)
             assert global_state.get_global_attribute("shared_objects/id_to_config_map") == {}
+
+
+@pytest.mark.parametrize("name", ["vade", "vqvae", "contrastive"])
+def test_whole_models_built_while_loading_do_not_go_through_keras_object_sharing(keras, name):
+    from keras.src.backend.common import global_state
+    from keras.src.saving.serialization_lib import ObjectSharingScope
+
+    from deepof_sk.clustering._models import MODELS
+
+    extra = {"pairs": [[0, 1], [2, 3]], "max_shift": 2} if name == "contrastive" else {}
+    with ObjectSharingScope():
+        MODELS[name](encoder="gru", units=4, window=9, n_features=5, latent_dim=2, n_clusters=3, seed=0, **extra)
+        assert global_state.get_global_attribute("shared_objects/id_to_config_map") == {}
