@@ -17,9 +17,9 @@ from threadpoolctl import threadpool_limits
 
 from .. import schema as S
 from ..base import BasePosesTransformer
+from ..utils._runs import expand_runs, find_runs_along_time
 from ..validation import get_fps
 from ._cleaning import position_array, warn_empty_individuals, with_position
-from ._interpolation import expand_runs, find_nan_runs
 
 __all__ = ["KeypointImputer"]
 
@@ -30,7 +30,7 @@ _SKELETON_PASSES = 3
 def _run_lengths(missing: np.ndarray):
     """Per missing entry of a (time, columns) mask: length of its NaN run, and whether valid frames bound it."""
     T = missing.shape[0]
-    column, start, stop = find_nan_runs(np.ascontiguousarray(missing.T))
+    column, start, stop = find_runs_along_time(missing)
     run, t = expand_runs(start, stop)
     length = np.zeros(missing.shape, dtype=np.int64)
     interior = np.zeros(missing.shape, dtype=bool)

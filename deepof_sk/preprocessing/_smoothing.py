@@ -321,7 +321,8 @@ def savgol_along_time(values: np.ndarray, window: int, polyorder: int, inplace: 
     # at distance k takes one multiplication (x[t - k] + x[t + k]) * w. For a high order in a short window (e.g.
     # 12 in 15) scipy's least-squares weights are asymmetric at 1e-6, and its own taps are used one by one.
     paired = np.abs(weights - weights[::-1]).max() <= 1e-14 * np.abs(weights).max()
-    before = x[:half].copy()  # original values of the frames just before the block (none overwritten yet)
+    # in place: original values of the frames just before the next block (none overwritten yet)
+    before = x[:half].copy() if inplace else None
     blocks = time_blocks(n_t - 2 * half, x[:1].nbytes)
     rows = max((b.stop - b.start for b in blocks), default=0)
     acc_buf, tmp_buf = np.empty((rows, x.shape[1])), np.empty((rows, x.shape[1]))  # float64 sums, as scipy's

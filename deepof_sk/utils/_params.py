@@ -7,7 +7,7 @@ import xarray as xr
 
 from .. import schema as S
 from ..validation import get_fps
-from ._runs import expand_runs, find_nan_runs
+from ._runs import expand_runs, find_runs_along_time
 
 __all__ = ["window_in_frames", "fill_nan_linear", "selected_variables"]
 
@@ -72,7 +72,7 @@ def fill_nan_linear(values: np.ndarray, axis: int = 0, copy: bool = True) -> np.
     missing = np.isnan(flat)
     if not missing.any():
         return np.moveaxis(arr, 0, axis)
-    column, start, stop = find_nan_runs(missing.T)
+    column, start, stop = find_runs_along_time(missing)
     if column.size:
         keep = (stop - start) < n  # an all-NaN track has nothing to fill from
         column, start, stop = column[keep], start[keep], stop[keep]
