@@ -22,12 +22,17 @@ touches new memory. Each configuration therefore runs ``--repeat`` times, each i
 first run of the chain in that process, median and best printed), and each process then runs the chain twice more
 ("again": best of those, the chain's arithmetic with the process's memory already in use; with
 ``--keep-freed-memory`` glibc is told to keep freed memory, MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_, so
-the repeats touch no new pages; with ``--no-hugepages`` numpy does not ask for transparent huge pages,
-NUMPY_MADVISE_HUGEPAGE=0: on this VM a huge-page fault on fresh memory costs far more than the 4 KiB faults it
-replaces, while arithmetic on memory already mapped is a little faster with huge pages).
+the repeats touch no new pages).
+
+Transparent huge pages: numpy asks for them for every array of 4 MiB or more, and on this VM a huge-page fault on
+fresh memory costs far more than the 4 KiB faults it replaces, while memory the process has used before is a little
+faster with them. By default the arrays the steps return (feature arrays) are allocated without the request
+(``deepof_sk.utils._memory``) and numpy's other arrays keep it; ``--hugepages`` runs the children with
+NUMPY_MADVISE_HUGEPAGE=1 (every array asks, feature arrays included: the behaviour before that change) and
+``--no-hugepages`` with NUMPY_MADVISE_HUGEPAGE=0 (no array asks).
 
 Run:  python benchmarks/bench_pipeline.py [--frames 90000 360000] [--n-jobs 1 2] [--dtype float64 float32]
-      [--repeat 3] [--copy] [--keep-freed-memory] [--no-hugepages] [--no-gc-freeze] [--annotate]
+      [--repeat 3] [--copy] [--keep-freed-memory] [--hugepages | --no-hugepages] [--no-gc-freeze] [--annotate]
 """
 
 from __future__ import annotations
@@ -157,8 +162,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="fresh processes per configuration (default 3)")
     parser.add_argument("--keep-freed-memory", action="store_true",
                         help="children run with glibc keeping freed memory (MALLOC_MMAP_THRESHOLD_/TRIM_THRESHOLD_)")
-    parser.add_argument("--no-hugepages", action="store_true",
-                        help="children run with NUMPY_MADVISE_HUGEPAGE=0 (no transparent huge pages for arrays)")
+    pages = parser.add_mutually_exclusive_group()
+    pages.add_argument("--hugepages", action="store_true",
+                       help="children run with NUMPY_MADVISE_HUGEPAGE=1 (every array of 4 MiB or more asks for "
+                            "transparent huge pages, the feature arrays included)")
+    pages.add_argument("--no-hugepages", action="store_true",
+                       help="children run with NUMPY_MADVISE_HUGEPAGE=0 (no array asks for transparent huge pages)")
     parser.add_argument("--no-gc-freeze", action="store_true",
                         help="children do not call gc.freeze() after their imports")
     parser.add_argument("--copy", action="store_true",
@@ -177,14 +186,16 @@ def main() -> None:
     env = dict(os.environ)
     if args.keep_freed_memory:
         env.update(MALLOC_MMAP_THRESHOLD_=str(2**32), MALLOC_TRIM_THRESHOLD_=str(2**33))
-    if args.no_hugepages:
-        env.update(NUMPY_MADVISE_HUGEPAGE="0")
+    env.pop("NUMPY_MADVISE_HUGEPAGE", None)  # default: the library's choice (feature arrays without the request)
+    if args.hugepages or args.no_hugepages:
+        env.update(NUMPY_MADVISE_HUGEPAGE="1" if args.hugepages else "0")
     if args.no_gc_freeze:
         env.update(DEEPOF_SK_BENCH_GC_FREEZE="0")
     print("2 recordings x 2 animals x 14 keypoints, synthetic 'explore' with noise, dropouts, gaps and spikes; "
           f"{args.repeat} fresh processes per row" + (", steps copy their input" if args.copy else
                                                       ", steps work in place (copy=False)") + (", glibc keeps freed memory" if args.keep_freed_memory else "")
-          + (", no huge pages" if args.no_hugepages else "")
+          + (", no huge pages" if args.no_hugepages else ", huge pages for every array" if args.hugepages
+             else ", feature arrays without huge pages")
           + (", no gc.freeze()" if args.no_gc_freeze else ", gc.freeze() after the imports"))
     print(f"{'frames':>8} {'dtype':>7} {'jobs':>4} | {'chain s cold':>12} {'(best)':>6} {'sys s':>5} {'x DeepOF':>8} |"
           f" {'again s':>7} {'x DeepOF':>8} | {'annot s':>7} {'x DeepOF':>8} | {'peak GiB':>8} {'input':>5} {'DeepOF/peak':>11}")

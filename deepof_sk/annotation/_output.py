@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 
 from .. import schema as S
+from ..utils._memory import empty_result
 from ._base import (
     ANNOTATION,
     INDIVIDUAL_PAIR,
@@ -65,7 +66,7 @@ def store_annotations(ds: xr.Dataset, ctx: AnnotationContext, results: Mapping[s
         n_e = len(ctx.pairs)
         a, b = ctx.pair_index()
         present = ctx.presence[:, a] & ctx.presence[:, b]
-    planes = np.empty((len(names), n_t, n_e), dtype=float)  # behaviour-major: contiguous writes
+    planes = empty_result((len(names), n_t, n_e), float)  # behaviour-major: contiguous writes
     absent = ~present
     for j, n in enumerate(names):
         arr = np.asarray(results[n])

@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .. import schema as S
 from ..base import BasePosesTransformer
 from ..utils._blocks import Scratch, time_blocks
+from ..utils._memory import empty_result
 from ..utils._params import as_float
 from ._skeleton import Skeleton, check_skeleton
 
@@ -278,7 +279,7 @@ class DistanceExtractor(BasePosesTransformer):
         if self.pairs_:
             ia = np.array([kidx[a] for a, _ in self.pairs_])
             ib = np.array([kidx[b] for _, b in self.pairs_])
-            dist = np.empty((n_t, len(ia), n_i), dtype=pos.dtype)
+            dist = empty_result((n_t, len(ia), n_i), pos.dtype)
             for sl in time_blocks(n_t, dist[:1].nbytes):
                 block = pos[sl]
                 comps = [np.subtract(take_keypoints(block, s, ia), take_keypoints(block, s, ib)) for s in range(n_s)]
@@ -297,7 +298,7 @@ class DistanceExtractor(BasePosesTransformer):
             ]
             ii, iu, jj, iv = (np.array(c) for c in zip(*((i, kidx[u], j, kidx[v]) for i, u, j, v in combos),
                                                        strict=True))
-            social = np.empty((n_t, len(ii)), dtype=pos.dtype)
+            social = empty_result((n_t, len(ii)), pos.dtype)
             # one pair at a time on strided single-track views (about 2.5x faster than gathering them into
             # blocks: a pair's columns are read once, with no gathered copy); temporaries of ~128 KiB, in cache
             blocks = time_blocks(n_t, 8 * pos.itemsize)
@@ -400,8 +401,8 @@ class AngleExtractor(BasePosesTransformer):
         n_t, _, _, n_i = pos.shape
         kidx = {str(k): i for i, k in enumerate(ds[S.KEYPOINT].values)}
         ia, ib, ic = (np.array([kidx[t[n]] for t in self.triplets_]) for n in range(3))
-        unsigned = np.empty((n_t, len(ia), n_i), dtype=pos.dtype)
-        signed = np.empty_like(unsigned) if self.signed else None
+        unsigned = empty_result((n_t, len(ia), n_i), pos.dtype)
+        signed = empty_result(unsigned.shape, unsigned.dtype) if self.signed else None
         blocks = time_blocks(n_t, unsigned[:1].nbytes)  # temporaries of about a MiB, reused
         scratch = Scratch(max((b.stop - b.start for b in blocks), default=0))
         with np.errstate(invalid="ignore"):
@@ -586,7 +587,7 @@ class AreaExtractor(BasePosesTransformer):
         pos = position_array(ds)  # (T, S, K, I)
         n_t, _, _, n_i = pos.shape
         kidx = {str(k): i for i, k in enumerate(ds[S.KEYPOINT].values)}
-        result = np.empty((n_t, len(self.areas_), n_i), dtype=pos.dtype)
+        result = empty_result((n_t, len(self.areas_), n_i), pos.dtype)
         # polygons that need every vertex: all rings in one gather per block, edge terms x_v y_{v+1} - x_{v+1} y_v
         strict = [(p, ring) for p, (name, ring) in enumerate(self.areas_.items()) if self._min_vertices(name) is None]
         if strict:

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import StrOptions
 from .. import schema as S
 from ..base import BasePosesTransformer
 from ..utils._blocks import halo_blocks
+from ..utils._memory import empty_result, full_result
 from ..utils._params import as_float
 from ._geometry import assign_feature, space_unit
 
@@ -87,7 +88,7 @@ def deepof_speed(pos: np.ndarray, fps: float) -> np.ndarray:
     the last bit, which changes the 3-decimal rounding only for values within one ulp of a rounding boundary.
     """
     n_t = pos.shape[0]
-    out = np.full((n_t,) + pos.shape[2:], np.nan)
+    out = full_result((n_t,) + pos.shape[2:], np.nan)
     if n_t > 4:
         d = pos[2:] - pos[:-2]
         d *= d
@@ -270,8 +271,8 @@ class KinematicsExtractor(BasePosesTransformer):
         """
         n_t, n_s = pos.shape[:2]
         orders = self.orders_ + ((1,) if self.velocity and 1 not in self.orders_ else ())
-        magnitudes = {order: np.empty((n_t,) + pos.shape[2:], dtype=pos.dtype) for order in self.orders_}
-        velocity = np.empty(pos.shape, dtype=pos.dtype) if self.velocity else None
+        magnitudes = {order: empty_result((n_t,) + pos.shape[2:], pos.dtype) for order in self.orders_}
+        velocity = empty_result(pos.shape, pos.dtype) if self.velocity else None
         with np.errstate(invalid="ignore"):
             for kept, extended, inner in halo_blocks(n_t, pos[:1].nbytes, halo=2):
                 block = pos[extended] if keep is None else np.where(keep, pos[extended], np.nan)

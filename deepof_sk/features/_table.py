@@ -19,7 +19,8 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .. import schema as S
-from ..base import map_recordings
+from ..base import _joblib_backend_chosen, map_recordings
+from ..utils._memory import empty_result
 from ..utils._warnings import quiet_nan_warnings
 from ..validation import check_recordings, reorder_keypoints
 
@@ -155,7 +156,7 @@ class FeatureTabulator(TransformerMixin, BaseEstimator):
         names = [n for *_, cols in layout for n in cols]
         n_rows = ds.sizes[S.TIME] * (ds.sizes[S.INDIVIDUAL] if self.per_individual else 1)
         if out is None:
-            out = np.empty((n_rows, len(names)), dtype=self.dtype)
+            out = empty_result((n_rows, len(names)), self.dtype)
         start = 0
         for name, lead, rest, cols in layout:
             block = ds[name].transpose(*lead, *rest).values.reshape(n_rows, len(cols))
@@ -225,12 +226,16 @@ class FeatureTabulator(TransformerMixin, BaseEstimator):
         for i, ds in enumerate(recordings):
             self._check_columns(ds, i)
         counts = self.row_counts(recordings)
-        if self.n_jobs not in (None, 1) and len(recordings) > 1:
+        if self.n_jobs not in (None, 1) and len(recordings) > 1 and _joblib_backend_chosen():
+            # a chosen joblib backend may run the recordings in other processes: each returns its own rows
             return np.concatenate(map_recordings(lambda ds: self._table(ds)[0], recordings, self.n_jobs))
-        out = np.empty((sum(counts), self.n_features_out_), dtype=self.dtype)
+        out = empty_result((sum(counts), self.n_features_out_), self.dtype)
         starts = np.r_[0, np.cumsum(counts)]
-        for ds, a, b in zip(recordings, starts[:-1], starts[1:], strict=True):
-            self._table(ds, out[a:b])
+        # each recording fills its own rows of the one table (threads of this process with n_jobs): no
+        # per-recording tables concatenated afterwards, so the peak is the table itself
+        map_recordings(lambda job: self._table(job[0], out[job[1]:job[2]]),
+                       list(zip(recordings, starts[:-1], starts[1:], strict=True)),
+                       self.n_jobs if len(recordings) > 1 else None)
         return out
 
     def get_feature_names_out(self, input_features=None):

@@ -15,6 +15,7 @@ from .. import schema as S
 from ..base import BasePosesTransformer, map_recordings
 from ..exceptions import MissingDataWarning
 from ..utils._blocks import time_blocks
+from ..utils._memory import empty_result
 from ..validation import append_log, check_recordings, return_like
 from ._arena import Arena, _recording_label, resolve_arena
 
@@ -179,7 +180,7 @@ class EgocentricAligner(BasePosesTransformer):
         if not self.copy and pos.dtype == dtype and pos.flags.writeable:
             aligned = pos  # each block is read into temporaries before it is written (see _rotate_block)
         else:
-            aligned = np.empty(pos.shape, dtype=dtype)  # (T, 2, K, I)
+            aligned = empty_result(pos.shape, dtype)  # (T, 2, K, I)
         # a frame without a usable centre or direction has NaN in ``centre`` or ``angle`` (so in cos/sin): the
         # rotation itself makes all its aligned coordinates NaN
         for sl in time_blocks(pos.shape[0], aligned[:1].nbytes):  # small temporaries, reused block after block

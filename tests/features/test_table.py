@@ -77,3 +77,21 @@ def test_split_individuals(two_mice):
     parts, index = split_individuals(two_mice)
     assert index == [(0, "mouse1"), (0, "mouse2"), (1, "mouse1"), (1, "mouse2")]
     assert all(p.sizes[S.INDIVIDUAL] == 1 for p in parts)
+
+
+@pytest.mark.parametrize("per_individual", [False, True])
+def test_parallel_tables_equal_the_serial_one(two_mice, per_individual):
+    """n_jobs=2 fills each recording's rows of one table from threads; a chosen joblib backend (worker processes
+    here) returns each recording's rows instead: both give the serial table."""
+    import joblib
+
+    recordings = two_mice + [make_synthetic_poses(25, scenario="explore", n_individuals=2,
+                                                  keypoints=["Nose", "Center"], random_state=7)]
+    kwargs = dict(variables=["position", "confidence"], per_individual=per_individual)
+    serial = FeatureTabulator(**kwargs).fit(recordings).transform(recordings)
+    threads = FeatureTabulator(**kwargs, n_jobs=2).fit(recordings).transform(recordings)
+    np.testing.assert_array_equal(threads, serial)
+    with joblib.parallel_config(backend="loky", n_jobs=2):
+        processes = FeatureTabulator(**kwargs, n_jobs=2).fit(recordings).transform(recordings)
+    np.testing.assert_array_equal(processes, serial)
+    assert not np.isnan(serial).all(axis=0).any()  # every column filled
