@@ -110,3 +110,13 @@ def test_all_nan_individual_and_bad_skeleton():
     assert out.position.sel(individual="mouse1").notnull().all()
     with pytest.raises(ValueError, match=r"KeypointImputer: `skeleton` names keypoints \['Snout', 'Tail'\]"):
         KeypointImputer(skeleton=[("Snout", "Nose"), ("Tail", "Center")]).fit(ds)
+
+
+def test_import_does_not_load_scikit_learn_imputation():
+    """scikit-learn's imputation modules (15 MB, 0.1 s) load when a KeypointImputer fits, not with the package."""
+    import subprocess
+    import sys
+
+    code = ("import sys, deepof_sk, deepof_sk.preprocessing, deepof_sk.features, deepof_sk.annotation\n"
+            "assert 'sklearn.impute' not in sys.modules, 'sklearn.impute imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
