@@ -140,6 +140,9 @@ def run_one(frames: int, n_jobs: int, annotate: bool, dtype: str = "float64", co
         DeepOFAnnotator(arena="auto", n_jobs=n_jobs).fit_transform(cleaned)  # rules use arena coordinates
         result["annotate_s"] = time.perf_counter() - t3
     result["input_gib"] = base
+    # libraries in the peak that come from the environment, not the chain: xarray imports dask on its first netCDF
+    # load when dask is installed, and dask imports numba when numbagg is (movement brings it)
+    result["loaded"] = [m for m in ("dask", "numba") if m in sys.modules]
     result["peak_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # of the first (cold) run
     del out, cleaned
     again = []
@@ -215,9 +218,11 @@ def main() -> None:
         peak = max(r["peak_gib"] for r in runs)
         inp = statistics.median(r["input_gib"] for r in runs)
         f_ref = ref.get("features_s", float("nan"))
+        loaded = sorted({m for r in runs for m in r.get("loaded", [])})
         print(f"{frames:>8} {dtype:>7} {n_jobs:>4} | {cold:12.2f} {best:6.2f} {sys_s:5.2f} {f_ref / cold:8.1f} |"
               f" {again:7.2f} {f_ref / again:8.1f} | {ann:7.2f} {ref.get('annotate_s', float('nan')) / ann:8.1f} |"
-              f" {peak:8.2f} {inp:5.2f} {ref.get('peak_gib', float('nan')) / peak:11.1f}")
+              f" {peak:8.2f} {inp:5.2f} {ref.get('peak_gib', float('nan')) / peak:11.1f}"
+              + (f"  (peak includes {' and '.join(loaded)})" if loaded else ""))
 
 
 if __name__ == "__main__":
