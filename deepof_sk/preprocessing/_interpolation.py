@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .. import schema as S
 from ..base import BasePosesTransformer
 from ..utils._params import as_float, selected_variables, writable
-from ..utils._runs import expand_runs, find_nan_runs, find_runs_along_time
+from ..utils._runs import expand_runs, find_nan_runs, nan_runs_along_time
 from ..validation import get_fps
 from ._cleaning import warn_empty_individuals
 
@@ -24,8 +24,7 @@ def _interpolate_tracks(values, method, max_gap, gap_policy, fill_edges, copy=Tr
     and ``values`` writeable)."""
     n = values.shape[0]
     out = writable(values, copy)
-    missing = np.isnan(values)  # (time, columns), as the values
-    column, start, stop = find_runs_along_time(missing)
+    column, start, stop = nan_runs_along_time(values)  # by time blocks: no NaN mask of the whole array
     if column.size == 0:
         return out
     limit = np.inf if max_gap is None else max_gap
@@ -34,6 +33,7 @@ def _interpolate_tracks(values, method, max_gap, gap_policy, fill_edges, copy=Tr
     edge = ~inner & (length < n) & fill_edges  # an all-NaN track has no value to copy
     run, t = expand_runs(start, stop)
     col, lo, hi = column[run], start[run] - 1, stop[run]  # neighbouring valid frames (-1 / n at the ends)
+    missing_t, missing_col = t, col  # every NaN of the input, ordered by column (cubic/pchip: valid frames)
     if gap_policy == "whole":
         allowed = (inner | edge)[run] & (length[run] <= limit)
     else:  # "ends": up to max_gap frames from each side of every gap (pandas' limit_direction="both")
@@ -55,7 +55,9 @@ def _interpolate_tracks(values, method, max_gap, gap_policy, fill_edges, copy=Tr
     if method in ("cubic", "pchip"):
         kind = CubicSpline if method == "cubic" else PchipInterpolator
         for c in np.unique(col[in_gap]):  # one interpolant per track with a gap, never a loop over frames
-            good = ~missing[:, c]  # the track's valid frames before any filling
+            good = np.ones(n, dtype=bool)  # the track's valid frames before any filling
+            first, last = np.searchsorted(missing_col, [c, c + 1])
+            good[missing_t[first:last]] = False
             at = t[in_gap & (col == c)]
             if good.sum() >= 3:
                 out[at, c] = kind(np.flatnonzero(good), values[good, c])(at)

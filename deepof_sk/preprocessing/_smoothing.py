@@ -15,6 +15,7 @@ from .. import schema as S
 from ..base import BasePosesTransformer
 from ..utils._blocks import time_blocks
 from ..utils._params import as_float, fill_nan_linear, selected_variables, window_in_frames
+from ..utils._runs import expand_runs, nan_runs_along_time
 
 __all__ = ["SavgolSmoother", "RollingSmoother"]
 
@@ -105,8 +106,9 @@ class _TimeFilter(BasePosesTransformer):
         tags.input_tags.allow_nan = True
         return tags
 
-    def _filter(self, values: np.ndarray, n: int, inplace: bool) -> np.ndarray:  # pragma: no cover - abstract
-        """Filtered (time, ...) values; ``inplace``: ``values`` may be overwritten (and returned)."""
+    def _filter(self, values: np.ndarray, n: int, inplace: bool, runs=None) -> np.ndarray:  # pragma: no cover
+        """Filtered (time, ...) values; ``inplace``: ``values`` may be overwritten (and returned); ``runs``: the NaN
+        runs of ``values`` flattened to (time, tracks) (``nan_runs_along_time``), when known."""
         raise NotImplementedError
 
     def _check_window(self, n: int, where: str) -> None:
@@ -120,14 +122,18 @@ class _TimeFilter(BasePosesTransformer):
         for name in selected_variables(ds, self.variables, where=where):
             da = ds[name]
             arr = np.moveaxis(as_float(da.values), da.get_axis_num(S.TIME), 0)  # float32 stays float32
-            missing = np.isnan(arr)  # before a filter that works in place overwrites the NaNs
+            # the NaN runs, before a filter that works in place overwrites the NaNs: by time blocks, memory in the
+            # number of missing points (no mask of the whole recording)
+            runs = nan_runs_along_time(arr.reshape(arr.shape[0], -1))
             inplace = not getattr(self, "copy", True) and arr.flags.writeable and arr.flags.c_contiguous
-            filtered = self._filter(arr, n, inplace=inplace)
+            filtered = self._filter(arr, n, inplace=inplace, runs=runs)
             if not inplace and (filtered.dtype != arr.dtype or not filtered.flags.writeable
-                                or np.shares_memory(filtered, arr)):
-                filtered = np.array(filtered, dtype=arr.dtype, copy=True)
-            if missing.any():
-                np.copyto(filtered, np.nan, where=missing)  # smoothing never invents data at missing points
+                                or not filtered.flags.c_contiguous or np.shares_memory(filtered, arr)):
+                filtered = np.array(filtered, dtype=arr.dtype, order="C", copy=True)
+            column, start, stop = runs
+            if column.size:  # smoothing never invents data at missing points
+                run, frame = expand_runs(start, stop)
+                filtered.reshape(filtered.shape[0], -1)[frame, column[run]] = np.nan  # a view: C-ordered
             # a Variable, not a DataArray: no alignment of the (unchanged) coordinates when it is set
             out[name] = da.variable.copy(deep=False, data=np.moveaxis(filtered, 0, da.get_axis_num(S.TIME)))
         return out
@@ -206,11 +212,15 @@ class SavgolSmoother(_TimeFilter):
                 "lower polyorder or widen the window."
             )
 
-    def _filter(self, values, n, inplace):
+    def _filter(self, values, n, inplace, runs=None):
         if self.polyorder == n - 1:  # the polynomial passes through every point of the window: the identity
             return values if inplace else np.array(values, copy=True)
-        filled = fill_nan_linear(values, axis=0, copy=not inplace)  # our own array either way: filtered in place
-        np.copyto(filled, 0.0, where=np.isnan(filled))  # all-NaN columns: filter zeros, restored to NaN by the caller
+        # our own array either way, filtered in place
+        filled = fill_nan_linear(values, axis=0, copy=not inplace, runs=runs)
+        flat = filled.reshape(filled.shape[0], -1)  # a view: fill_nan_linear returns C-ordered arrays
+        # only the all-NaN tracks are NaN after filling (the rest take their nearest valid values at the ends): they
+        # are NaN in their first frame; filter zeros there, restored to NaN by the caller
+        flat[:, np.isnan(flat[0])] = 0.0
         return savgol_along_time(filled, n, self.polyorder, inplace=True)
 
 
@@ -270,7 +280,7 @@ class RollingSmoother(_TimeFilter):
         self.variables = variables
         self.n_jobs = n_jobs
 
-    def _filter(self, values, n, inplace):  # pandas' rolling windows always give a new array
+    def _filter(self, values, n, inplace, runs=None):  # pandas' rolling windows always give a new array
         shape = values.shape
         frame = pd.DataFrame(values.reshape(shape[0], -1))
         min_periods = self.min_periods if self.min_periods is not None else (n + 1) // 2

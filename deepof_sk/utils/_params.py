@@ -7,7 +7,7 @@ import xarray as xr
 
 from .. import schema as S
 from ..validation import get_fps
-from ._runs import expand_runs, find_runs_along_time
+from ._runs import expand_runs, nan_runs_along_time
 
 __all__ = ["window_in_frames", "fill_nan_linear", "selected_variables"]
 
@@ -56,12 +56,15 @@ def writable(values: np.ndarray, copy: bool) -> np.ndarray:
     return values if not copy and values.flags.writeable else values.copy()
 
 
-def fill_nan_linear(values: np.ndarray, axis: int = 0, copy: bool = True) -> np.ndarray:
+def fill_nan_linear(values: np.ndarray, axis: int = 0, copy: bool = True, runs=None) -> np.ndarray:
     """Linearly interpolate NaNs along ``axis`` (edges take the nearest valid value), vectorised.
 
     Columns that are entirely NaN stay NaN. Used to let filters run over gaps; callers restore the NaNs. Cost is
-    one pass over the mask plus O(number of NaNs) (run-length encoding, no Python loops). A new array, or with
-    ``copy=False`` ``values`` itself filled in place when it is a writeable, C-ordered float array along ``axis``.
+    one pass over the values, by time blocks, plus O(number of NaNs) (run-length encoding, no Python loops, no mask
+    of the whole array). A new array, or with ``copy=False`` ``values`` itself filled in place when it is a
+    writeable, C-ordered float array along ``axis``. ``runs``: the NaN runs of ``values`` (time first, flattened
+    to ``(time, tracks)``) as :func:`~deepof_sk.utils._runs.nan_runs_along_time` gives them, when the caller has
+    them already.
     """
     arr = np.moveaxis(as_float(values), axis, 0)
     if copy or not (arr.flags.writeable and arr.flags.c_contiguous):
@@ -69,10 +72,7 @@ def fill_nan_linear(values: np.ndarray, axis: int = 0, copy: bool = True) -> np.
     shape = arr.shape
     n = shape[0]
     flat = arr.reshape(n, -1)  # (time, tracks), a view of the copy, in the input's own layout
-    missing = np.isnan(flat)
-    if not missing.any():
-        return np.moveaxis(arr, 0, axis)
-    column, start, stop = find_runs_along_time(missing)
+    column, start, stop = nan_runs_along_time(flat) if runs is None else runs
     if column.size:
         keep = (stop - start) < n  # an all-NaN track has nothing to fill from
         column, start, stop = column[keep], start[keep], stop[keep]

@@ -26,11 +26,12 @@ STEPS = [
     OutlierFilter(method="deepof", likelihood_tol=0.5),
     Interpolator(max_gap=4),
     Interpolator(method="pchip", max_gap=4),
+    Interpolator(method="cubic", max_gap=4),
     SavgolSmoother(window=7, polyorder=3),
     ArenaScaler(px_per_mm=2.5),
     EgocentricAligner(center="Center", align="Spine_1"),
 ]
-IDS = ["confidence", "speed", "residual", "linear", "pchip", "savgol", "scaler", "aligner"]
+IDS = ["confidence", "speed", "residual", "linear", "pchip", "cubic", "savgol", "scaler", "aligner"]
 
 
 @pytest.fixture(params=["float64", "float32"])
