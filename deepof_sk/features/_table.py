@@ -234,8 +234,7 @@ class FeatureTabulator(TransformerMixin, BaseEstimator):
         # each recording fills its own rows of the one table (threads of this process with n_jobs): no
         # per-recording tables concatenated afterwards, so the peak is the table itself
         map_recordings(lambda job: self._table(job[0], out[job[1]:job[2]]),
-                       list(zip(recordings, starts[:-1], starts[1:], strict=True)),
-                       self.n_jobs if len(recordings) > 1 else None)
+                       list(zip(recordings, starts[:-1], starts[1:], strict=True)), self.n_jobs)
         return out
 
     def get_feature_names_out(self, input_features=None):

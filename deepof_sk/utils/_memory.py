@@ -7,8 +7,8 @@ compacts memory itself, and on virtual machines that hand free memory back to th
 host faults each fresh huge page in again. On the 2-core VM the benchmarks run on, the first run of the feature
 chain in a fresh process spent 0.3-0.5 s (2 x 90,000 frames) and 2-4 s (2 x 360,000) of kernel time on them, the
 small-page faults that replace them a few tens of milliseconds (``benchmarks/bench_pipeline.py``). A process
-that runs the chain again and again gets hot huge pages back and is about 8 % faster with them; that is the
-trade made here.
+that runs the chain again and again gets hot huge pages back and is 6-17 % faster with them; that is the trade
+made here.
 
 So these arrays are allocated without the request, unless ``NUMPY_MADVISE_HUGEPAGE`` is set in the environment
 (numpy's own switch, ``0`` or ``1``): then numpy's setting is followed as it stands. numpy's switch is
@@ -55,7 +55,6 @@ def empty_result(shape, dtype=np.float64) -> np.ndarray:
     (3, 2)
     """
     dtype = np.dtype(dtype)
-    shape = tuple(int(n) for n in np.atleast_1d(shape)) if np.ndim(shape) else (int(shape),)
     if numpy_decides_huge_pages() or int(np.prod(shape, dtype=np.int64)) * dtype.itemsize < _NUMPY_HUGEPAGE_MIN:
         return np.empty(shape, dtype=dtype)
     with _LOCK:
