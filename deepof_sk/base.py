@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import schema as S
+from .utils._memory import settle_allocator
 from .validation import append_log, check_recordings, reorder_keypoints, return_like
 
 __all__ = ["BasePosesTransformer", "map_recordings", "check_frame_targets"]
@@ -38,7 +39,12 @@ def map_recordings(func: Callable[[xr.Dataset], Any], recordings: Sequence[xr.Da
     machine, against 20-60 ms for a whole step on two 90,000-frame recordings. A backend chosen with
     ``joblib.parallel_config`` takes precedence, so ``with joblib.parallel_config(backend="dask", n_jobs=-1):``
     moves the work onto a dask cluster unchanged for the steps given an ``n_jobs``.
+
+    The first call in a process calls :func:`deepof_sk.utils._memory.settle_allocator`, so that glibc keeps the
+    steps' temporaries between steps instead of handing them back to the kernel (``DEEPOF_SK_SETTLE_MALLOC=0``
+    leaves the allocator alone).
     """
+    settle_allocator()  # once per process: glibc keeps the steps' block temporaries (deepof_sk.utils._memory)
     # n_jobs=None stays serial even inside ``joblib.parallel_config(n_jobs=...)``: the steps of a pipeline run inside
     # joblib's (or dask's) workers in nested use, where asking the active backend for more workers deadlocks dask's
     # worker threads; set ``n_jobs`` on the steps that should fan out. Work already running in the shared pool

@@ -71,10 +71,22 @@ def take_keypoints(pos: np.ndarray, s: int, idx: np.ndarray, out: np.ndarray | N
     """``pos[:, s, idx]`` of a (time, space, keypoint, individual) array as a (time, len(idx), individual) array.
 
     ``np.take`` along one axis is several times faster than the equivalent fancy index on this strided layout.
-    ``out``: write into it instead of a new array (the indices are valid, so ``mode="clip"`` spares numpy's
-    buffering of ``out``).
+    ``np.take`` copies an input that is not C-contiguous before it gathers, and ``pos[:, s]`` is not; a C-contiguous
+    ``pos`` (a time block of the schema's array is) is therefore read as (time, space * keypoint, individual),
+    where coordinate ``s`` of keypoint ``k`` is row ``s * n_keypoints + k``: no copy, half the time per gather.
+    ``out``: write into it instead of a new array; the indices must then lie in ``[0, n_keypoints)`` (they are
+    taken as valid: ``mode="clip"`` spares numpy's buffering of ``out``).
     """
-    return np.take(pos[:, s], idx, axis=1, out=out, mode="clip" if out is not None else "raise")
+    mode = "clip" if out is not None else "raise"
+    if pos.flags.c_contiguous:
+        n_t, n_s, n_k, n_i = pos.shape
+        if out is None:
+            idx = np.asarray(idx)
+            if idx.size and (idx.min() < -n_k or idx.max() >= n_k):  # keep take's bounds check on the keypoint axis
+                raise IndexError(f"keypoint index out of range for {n_k} keypoints")
+            idx = np.where(idx < 0, idx + n_k, idx)
+        return np.take(pos.reshape(n_t, n_s * n_k, n_i), np.add(idx, s * n_k), axis=1, out=out, mode=mode)
+    return np.take(pos[:, s], idx, axis=1, out=out, mode=mode)
 
 
 def _lengths(components: list[np.ndarray], out: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from deepof_sk.features import (
     KinematicsExtractor,
     Skeleton,
 )
-from deepof_sk.features._geometry import _atan2_upper
+from deepof_sk.features._geometry import _atan2_upper, take_keypoints
 
 BODY = {k: np.array(v, dtype=float) for k, v in DEEPOF_14_BODY.items()}
 SCENARIOS = [("walk", {}), ("turn", {}), ("explore", {"n_individuals": 2})]
@@ -350,3 +350,39 @@ def test_custom_skeleton_without_inter_edges_needs_explicit_choice():
         DistanceExtractor(skeleton=sk).fit(ds)
     out = DistanceExtractor(skeleton=sk, inter_animal=False).fit_transform(ds)
     assert list(out.pair.values) == ["Nose-Center", "Center-Tail_base"]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "time block", "transposed"])
+def test_take_keypoints_equals_fancy_indexing(layout):
+    rng = np.random.default_rng(3)
+    pos = rng.normal(size=(50, 2, 6, 3))
+    if layout == "time block":
+        pos = pos[10:37]  # a time block of a C-contiguous array is C-contiguous too
+    elif layout == "transposed":  # not C-contiguous: numpy's own take on the strided view
+        pos = np.ascontiguousarray(pos.transpose(3, 2, 1, 0)).transpose(3, 2, 1, 0)
+    idx = np.array([5, 0, 0, 3, -1])
+    for s in (0, 1):
+        expected = pos[:, s][:, idx]
+        np.testing.assert_array_equal(take_keypoints(pos, s, idx), expected)
+        out = np.empty(expected.shape)  # with out, indices are taken as valid (clip mode): non-negative here
+        assert take_keypoints(pos, s, idx % 6, out=out) is out
+        np.testing.assert_array_equal(out, expected)
+    for bad in ([6], [-7]):  # out of range for the keypoint axis, even where the flat rows would exist
+        with pytest.raises(IndexError):
+            take_keypoints(pos, 0, np.array(bad))
+
+
+def test_take_keypoints_does_not_copy_a_contiguous_block():
+    """numpy's take copies a non-contiguous input first; pos[:, s] of the schema's layout is one."""
+    import tracemalloc
+
+    pos = np.random.default_rng(0).normal(size=(4000, 2, 14, 2))
+    idx = np.array([1, 2])
+    take_keypoints(pos, 1, idx)
+    tracemalloc.start()
+    try:
+        out = take_keypoints(pos, 1, idx)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < out.nbytes + pos.nbytes // 8  # a copy of pos[:, 1] alone would be pos.nbytes / 2

@@ -137,3 +137,69 @@ def test_feature_arrays_of_a_step_have_no_huge_page_advice(monkeypatch):
         assert speed.nbytes > 32 << 20 and not _huge_page_advised(speed)
     finally:
         _memory._set_madvise_hugepage(previous)
+
+
+_HEAP_PROBE = """
+import numpy as np
+from deepof_sk.utils._memory import settle_allocator
+
+def in_heap(a):  # whether the array's memory lies in the main heap (brk) rather than a mapping of its own
+    addr = a.ctypes.data
+    for line in open("/proc/self/maps"):
+        if line.rstrip().endswith("[heap]"):
+            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+            if lo <= addr < hi:
+                return True
+    return False
+
+before = in_heap(np.empty(4 << 20, np.uint8))  # freeing it moves glibc's threshold to 4 MiB, no further
+acted = settle_allocator()
+print(before, acted, settle_allocator(), in_heap(np.empty(6 << 20, np.uint8)))
+"""
+
+
+def _glibc() -> bool:
+    return _memory._glibc()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not _glibc(), reason="glibc's malloc thresholds")
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "False True False True"),  # 6 MiB now comes from the heap, and the call acts once
+        ({"DEEPOF_SK_SETTLE_MALLOC": "0"}, "False False False False"),  # opted out: glibc's own thresholds
+        ({"MALLOC_TRIM_THRESHOLD_": str(1 << 20)}, "False False False False"),  # the user's glibc settings stand
+        ({"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=1048576"}, "False False False False"),
+    ],
+)
+def test_settle_allocator_serves_temporaries_from_the_heap(env, expected):
+    """In a fresh process: a 6 MiB array is mapped on its own before, and served from glibc's heap after."""
+    import os
+    import subprocess
+
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("DEEPOF_SK_SETTLE_MALLOC", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")}
+    full_env.update(env)
+    out = subprocess.run([sys.executable, "-c", _HEAP_PROBE], capture_output=True, text=True, env=full_env,
+                         check=True)
+    assert out.stdout.split() == expected.split()
+
+
+def test_settle_allocator_does_nothing_without_glibc(monkeypatch):
+    monkeypatch.setattr(_memory, "_SETTLED", [])
+    monkeypatch.delenv("DEEPOF_SK_SETTLE_MALLOC", raising=False)
+    monkeypatch.setattr(_memory.os, "confstr", lambda name: (_ for _ in ()).throw(ValueError(name)))
+    freed = []
+    monkeypatch.setattr(_memory.np, "empty", lambda *a, **k: freed.append(a))
+    assert not _memory.settle_allocator() and freed == []
+    assert _memory._SETTLED  # decided once
+
+
+def test_steps_settle_the_allocator_once(monkeypatch):
+    from deepof_sk.datasets import make_synthetic_poses
+    from deepof_sk.preprocessing import ConfidenceFilter
+
+    calls = []
+    monkeypatch.setattr("deepof_sk.base.settle_allocator", lambda: calls.append(1))
+    ConfidenceFilter().fit_transform(make_synthetic_poses(10, random_state=0))
+    assert calls  # every transform asks; settle_allocator acts on the first call of the process only
