@@ -135,15 +135,15 @@ class EgocentricAligner(BasePosesTransformer):
                 f"EgocentricAligner: only 2-D (x, y) positions can be aligned; got space {space}."
             )
 
-    def _centre(self, ds, pos: np.ndarray) -> np.ndarray:
-        """(T, 2, I) point moved to the origin."""
+    def _centre(self, ds, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """x and y of the point moved to the origin: two contiguous (T, I) arrays (copies, no view of the input)."""
         n_t, _, _, n_i = pos.shape
         if self.center is None:
-            return np.zeros((n_t, 2, n_i))
+            return np.zeros((n_t, n_i)), np.zeros((n_t, n_i))
         if self.center == "arena":
-            arena = resolve_arena(self.arena, ds, "EgocentricAligner")
-            return np.broadcast_to(np.asarray(arena.center)[None, :, None], (n_t, 2, n_i)).copy()
-        return np.ascontiguousarray(pos[:, :, self._index(ds, self.center), :])  # a copy: keep no view of the input
+            x, y = (float(v) for v in resolve_arena(self.arena, ds, "EgocentricAligner").center)
+            return np.full((n_t, n_i), x), np.full((n_t, n_i), y)
+        return _keypoint_xy(pos, self._index(ds, self.center))
 
     @staticmethod
     def _index(ds, name: str) -> int:
@@ -158,34 +158,39 @@ class EgocentricAligner(BasePosesTransformer):
             )
         da = ds[S.POSITION].transpose(*S.POSITION_DIMS)
         pos = da.values  # (T, 2, K, I)
-        centre = self._centre(ds, pos)
+        # per-frame quantities as contiguous (T, I) arrays: numpy's loops over a (T, I) column of the (T, 2, K, I)
+        # array would run 2 values at a time (~10x slower per value)
+        cx, cy = self._centre(ds, pos)
         if self.align_group:
-            centre = np.broadcast_to(centre[:, :, :1], centre.shape).copy()
+            cx, cy = _first_individual(cx), _first_individual(cy)
         if self.align is None:
-            angle = np.zeros((pos.shape[0], pos.shape[3]))
+            angle = np.zeros(cx.shape)
             cos, sin = np.ones_like(angle), np.zeros_like(angle)
         else:
-            vec = pos[:, :, self._index(ds, self.align), :] - centre  # (T, 2, I)
+            ax, ay = _keypoint_xy(pos, self._index(ds, self.align))
+            vx, vy = ax - cx, ay - cy
             if self.align_group:
-                vec = np.broadcast_to(vec[:, :, :1], vec.shape)
+                vx, vy = _first_individual(vx), _first_individual(vy)
             # counter-clockwise rotation that maps vec onto +y (DeepOF: arctan2(x, y))
-            angle = np.arctan2(vec[:, 0], vec[:, 1])
+            angle = np.arctan2(vx, vy)
             with np.errstate(invalid="ignore"):
                 # its cosine and sine straight from the vector (no trigonometric calls): y / |vec|, x / |vec|;
                 # coincident points (|vec| = 0) have no direction: 0 / 0 = NaN, and NaN angle
-                length = np.sqrt(vec[:, 0] ** 2 + vec[:, 1] ** 2)
-                cos, sin = vec[:, 1] / length, vec[:, 0] / length
+                length = np.sqrt(vx * vx + vy * vy)
+                cos, sin = vy / length, vx / length
             angle[length == 0] = np.nan
         dtype = np.result_type(pos.dtype, angle.dtype)
         if not self.copy and pos.dtype == dtype and pos.flags.writeable:
             aligned = pos  # each block is read into temporaries before it is written (see _rotate_block)
         else:
             aligned = empty_result(pos.shape, dtype)  # (T, 2, K, I)
-        # a frame without a usable centre or direction has NaN in ``centre`` or ``angle`` (so in cos/sin): the
+        # a frame without a usable centre or direction has NaN in the centre or ``angle`` (so in cos/sin): the
         # rotation itself makes all its aligned coordinates NaN
         for sl in time_blocks(pos.shape[0], aligned[:1].nbytes):  # small temporaries, reused block after block
-            _rotate_block(pos[sl], centre[sl], cos[sl], sin[sl], aligned[sl])
-        usable = np.isfinite(angle) & np.isfinite(centre[:, 0]) & np.isfinite(centre[:, 1])
+            _rotate_block(pos[sl], cx[sl], cy[sl], cos[sl], sin[sl], aligned[sl])
+        usable = np.isfinite(angle)  # NaN wherever the centre is (the direction is measured from it)
+        if self.align is None:
+            usable &= np.isfinite(cx) & np.isfinite(cy)
         # per individual over its strided column: a few frames settle it (a reduction along axis 0 of a (T, 2)
         # array walks inner loops of 2 values, ~1 ms here)
         empty = [str(name) for i, name in enumerate(ds[S.INDIVIDUAL].values) if not usable[:, i].any()]
@@ -209,7 +214,7 @@ class EgocentricAligner(BasePosesTransformer):
         )
         out[ALIGNMENT_CENTER] = xr.Variable(
             (S.TIME, S.SPACE, S.INDIVIDUAL),
-            centre,
+            np.stack([cx, cy], axis=1),
             attrs={"long_name": "point moved to the origin by EgocentricAligner", "units": unit},
         )
         if self.polar:
@@ -264,8 +269,26 @@ class EgocentricAligner(BasePosesTransformer):
         return out
 
 
-def _rotate_block(pos, centre, cos, sin, out) -> None:
-    """Positions (T, 2, K, I) moved by ``-centre`` (T, 2, I) and rotated by the angle of ``cos``/``sin`` (T, I).
+def _keypoint_xy(pos: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of keypoint ``k`` of positions (T, 2, K, I): two contiguous (T, I) arrays (copies).
+
+    A C-contiguous array is read as (T, 2 * K * I) rows, where coordinate ``s`` of keypoint ``k`` of individual
+    ``i`` is column ``(s * K + k) * I + i``: one gather per coordinate, 2x faster than copying the strided view.
+    """
+    n_t, n_s, n_k, n_i = pos.shape
+    if pos.flags.c_contiguous:
+        flat = pos.reshape(n_t, n_s * n_k * n_i)
+        return tuple(np.take(flat, (s * n_k + k) * n_i + np.arange(n_i), axis=1) for s in range(2))
+    return tuple(np.ascontiguousarray(pos[:, s, k, :]) for s in range(2))
+
+
+def _first_individual(a: np.ndarray) -> np.ndarray:
+    """(T, I) -> (T, I) with every column equal to the first (``align_group``: all animals moved as the first)."""
+    return np.repeat(a[:, :1], a.shape[1], axis=1)
+
+
+def _rotate_block(pos, cx, cy, cos, sin, out) -> None:
+    """Positions (T, 2, K, I) moved by ``-(cx, cy)`` (T, I) and rotated by the angle of ``cos``/``sin`` (T, I).
 
     The per-frame factors are repeated over keypoints: same-shape operands keep numpy's inner loops long (a
     (T, 1, I) operand broadcast against (T, K, I) makes the inner loop run over the 1-2 individuals only, ~8x
@@ -278,8 +301,8 @@ def _rotate_block(pos, centre, cos, sin, out) -> None:
 
     c, s = per_keypoint(cos), per_keypoint(sin)
     x, y = out[:, 0], out[:, 1]
-    rel_x = np.subtract(pos[:, 0], per_keypoint(centre[:, 0]))
-    rel_y = np.subtract(pos[:, 1], per_keypoint(centre[:, 1]))
+    rel_x = np.subtract(pos[:, 0], per_keypoint(cx))
+    rel_y = np.subtract(pos[:, 1], per_keypoint(cy))
     # x' = cos x - sin y, y' = sin x + cos y, written into the output
     tmp = np.empty_like(rel_x)
     np.multiply(c, rel_x, out=x)
