@@ -21,7 +21,7 @@ from ..exceptions import MissingDataWarning
 from ..utils._blocks import halo_blocks, time_blocks
 from ..utils._median import nanmedian_planes
 from ..utils._params import as_float, window_in_frames, writable
-from ..utils._runs import find_runs_along_time
+from ..utils._runs import order_runs, run_bounds
 from ..validation import get_fps
 
 __all__ = ["ConfidenceFilter", "OutlierFilter", "PresenceMasker"]
@@ -61,21 +61,24 @@ def mask_hits(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.divmod(np.flatnonzero(mask), max(n_tracks, 1))
 
 
-def masked_position(position: np.ndarray, mask: np.ndarray, copy: bool = True, hits=None) -> np.ndarray:
+def masked_position(position: np.ndarray, mask: np.ndarray | None = None, copy: bool = True,
+                    hits=None) -> np.ndarray:
     """``position`` with every coordinate of the points in ``mask`` (time, keypoint, individual) NaN.
 
     A new array, or with ``copy=False`` ``position`` itself, written in place, when it is writeable. ``hits``:
-    :func:`mask_hits` of ``mask`` when the caller has them. Only the masked points are written (a masked
-    ``copyto`` over the whole array costs 2-10x more for the usual few percent of points).
+    :func:`mask_hits` of ``mask`` when the caller has them (then ``mask`` may be None). Only the masked points are
+    written (a masked ``copyto`` over the whole array costs 2-10x more for the usual few percent of points).
     """
     out = position.copy() if copy or not position.flags.writeable else position
-    if not out.flags.c_contiguous:  # a transposed view of the caller's data: written through the mask
-        np.copyto(out, np.nan, where=mask[:, None])
-        return out
     frames, tracks = mask_hits(mask) if hits is None else hits
-    rows = out.reshape(out.shape[0], out.shape[1], -1)  # (time, space, track), a view
-    for s in range(rows.shape[1]):
-        rows[frames, s, tracks] = np.nan
+    if out.flags.c_contiguous:
+        rows = out.reshape(out.shape[0], out.shape[1], -1)  # (time, space, track), a view
+        for s in range(rows.shape[1]):
+            rows[frames, s, tracks] = np.nan
+    else:  # a transposed view of the caller's data: the same points through its own strides
+        where = np.unravel_index(tracks, out.shape[2:])
+        for s in range(out.shape[1]):
+            out[(frames, s, *where)] = np.nan
     return out
 
 
@@ -448,25 +451,33 @@ class OutlierFilter(BasePosesTransformer):
         with np.errstate(invalid="ignore"):
             return resid > limit[:, None]
 
-    def _speed_mask(self, pos: np.ndarray, ds: xr.Dataset) -> np.ndarray:
+    def _speed_hits(self, pos: np.ndarray, ds: xr.Dataset) -> np.ndarray:
         frames_per_unit = 1.0
         if self.speed_unit == "per_second":
             frames_per_unit = get_fps(ds, where=f"{type(self).__name__} (speed_unit='per_second')")
-        return _jump_mask(pos, float(self.max_speed), float(frames_per_unit))
+        return _jump_hits(pos, float(self.max_speed), float(frames_per_unit))
 
     def _transform_recording(self, ds):
         where = type(self).__name__
         pos = position_values(ds)
         warn_empty_individuals(ds, pos, where)
-        mask = self._residual_mask(pos, ds) if self.method == "deepof" else self._speed_mask(pos, ds)
-        if self.likelihood_tol is not None:
-            mask |= confidence_array(ds, self.nan_confidence, dtype=None) < np.float64(self.likelihood_tol)
+        n_tracks = max(int(np.prod(pos.shape[2:], dtype=np.int64)), 1)
+        if self.method == "speed" and self.likelihood_tol is None:  # the flagged points only, no mask
+            hits = np.divmod(self._speed_hits(pos, ds), n_tracks)
+        else:
+            if self.method == "deepof":
+                mask = self._residual_mask(pos, ds)
+            else:
+                mask = np.zeros(pos.shape[:1] + pos.shape[2:], dtype=bool)
+                mask.reshape(-1)[self._speed_hits(pos, ds)] = True
+            if self.likelihood_tol is not None:
+                mask |= confidence_array(ds, self.nan_confidence, dtype=None) < np.float64(self.likelihood_tol)
+            hits = mask_hits(mask)
         hint = ("Raise `n_std` or `window`" if self.method == "deepof" else "Raise `max_speed`") + (
             f" or lower `likelihood_tol` (now {self.likelihood_tol})" if self.likelihood_tol is not None else ""
         ) + "; a keypoint this noisy may be better dropped."
-        hits = mask_hits(mask)
         warn_masked_fraction(ds, masked_fraction(pos, hits), self.warn_fraction, where, hint)
-        return with_position(ds, masked_position(pos, mask, self.copy, hits))
+        return with_position(ds, masked_position(pos, None, self.copy, hits))
 
 
 def _moving_mean_outliers(x: np.ndarray, n: int, n_space: int, edge_mode: str, n_std: float,
@@ -569,23 +580,34 @@ def _moving_mean_outliers(x: np.ndarray, n: int, n_space: int, edge_mode: str, n
 
 
 def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.ndarray:
-    """The speed rule of :class:`OutlierFilter` on positions ``(time, space, ...)``; returns ``(time, ...)`` bool.
+    """The speed rule of :class:`OutlierFilter` as a ``(time, ...)`` bool mask of positions ``(time, space, ...)``
+    (see :func:`_jump_hits`)."""
+    T = pos.shape[0]
+    flagged = np.zeros(T * int(np.prod(pos.shape[2:], dtype=np.int64)), dtype=bool)
+    flagged[_jump_hits(pos, max_speed, frames_per_unit)] = True
+    return flagged.reshape(T, *pos.shape[2:])
+
+
+def _jump_hits(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.ndarray:
+    """The speed rule of :class:`OutlierFilter` on positions ``(time, space, ...)``: the flagged points, as sorted
+    flat indices ``frame * n_tracks + track`` (a track is one keypoint of one individual).
 
     A valid point is flagged when its speed to both reference neighbours exceeds ``max_speed``. The references
     are the nearest valid points before and after it; at the ends of a track, where one side has none, the two
     nearest valid points on the other side. Speed is distance / frame gap * ``frames_per_unit``.
 
-    Most points have valid direct neighbours, so the rule is first evaluated with slices (frame t-1 and t+1);
-    only the points next to a gap or at a track end are then re-evaluated with gathered references.
+    Most points have valid direct neighbours, so the rule is first evaluated with slices (frame t-1 and t+1), one
+    pass over the recording by time blocks that also finds the runs of invalid points. The other points (the
+    exceptions) are the valid points next to a run, and the valid points at a track's ends: their references come
+    from the runs themselves (the run before or after, and the track's next run when it touches), so the work
+    beyond the pass is in the number of runs, not the recording's length.
     """
     T, n_space = pos.shape[:2]
     p = pos.reshape(T, n_space, -1)  # (time, space, track), a view in the schema's layout
     C = p.shape[2]
-    flagged = np.zeros((T, C), dtype=bool)
-    if T < 2:
-        return flagged.reshape(T, *pos.shape[2:])
-    v = np.empty((T, C), dtype=bool)  # valid points
-    exceptions = []
+    if T < 2 or C == 0:
+        return np.zeros(0, dtype=np.int64)
+    hits, begins, ends = [], [], []
     # speed = distance / gap * frames_per_unit > max_speed, compared squared (no square roots):
     # squared distance > (max_speed / frames_per_unit * gap) ** 2, the same test in both passes below
     limit = max_speed / frames_per_unit
@@ -599,29 +621,24 @@ def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
         for k in range(1, n_space):
             step += d[:, k]
         with np.errstate(invalid="ignore"):
-            fast = step > limit * limit
+            fast = step > limit * limit  # False where either point is invalid (NaN)
         both_fast = np.zeros(valid.shape, dtype=bool)
         np.logical_and(fast[:-1], fast[1:], out=both_fast[1:-1])  # both direct neighbours valid and too far
-        flagged[kept] = both_fast[inner]
-        v[kept] = valid[inner]
-        # points whose direct neighbours are not both valid (or at a track end): exact rule on gathered neighbours
-        both = np.zeros(valid.shape, dtype=bool)
-        np.logical_and(valid[:-2], valid[2:], out=both[1:-1])
-        np.logical_not(both, out=both)
-        both &= valid
-        f, c = np.divmod(np.flatnonzero(both[inner]), C)  # (much faster than a 2-d nonzero for few hits)
-        exceptions.append((f + kept.start, c))
-    frames = np.concatenate([f for f, _ in exceptions])
-    tracks = np.concatenate([c for _, c in exceptions])
+        hits.append(np.flatnonzero(both_fast[inner]) + kept.start * C)
+        # runs of invalid points, bounded within the kept frames with the halo's frames as their neighbours
+        invalid = np.logical_not(valid, out=valid)
+        b, e = run_bounds(invalid[inner], invalid[inner.start - 1] if inner.start > 0 else None,
+                          invalid[inner.stop] if inner.stop < invalid.shape[0] else None)
+        begins.append(b + kept.start * C)
+        ends.append(e + kept.start * C)
+        if kept.start == 0:
+            edge_start = ~invalid[:2]  # validity of frames 0 and 1 (T >= 2)
+        if kept.stop == T:
+            edge_stop = ~invalid[-2:]  # frames T - 2 and T - 1
+    column, start, stop = order_runs(begins, ends, C)
+    frames, tracks, prev, nxt = _exceptions((column, start, stop), edge_start, edge_stop, T)
     if frames.size:
-        order = np.argsort(tracks * T + frames)  # track-major: the run lookups below walk their tables once
-        frames, tracks = frames[order], tracks[order]
-        # neighbours along each track from the runs of invalid frames (memory in the number of missing points):
-        # a valid point's previous valid frame is t - 1, or, when a run of invalid frames ends at t, the frame
-        # before that run (-1 at the start of the track); its next valid frame likewise
-        column, start, stop = find_runs_along_time(~v)
-        starts, ends = column * T + start, column * T + stop  # both sorted (track-major, runs in time order)
-        last = max(column.size - 1, 0)
+        starts, stops, last = column * T + start, column * T + stop, max(column.size - 1, 0)
 
         def step(t, forward):
             """Nearest valid frame after (``forward``) or before ``t`` on each query's track; T or -1 if none."""
@@ -629,16 +646,19 @@ def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
             inside = (t >= 0) & (t < T) & (nb >= 0) & (nb < T)
             if column.size == 0:
                 return np.clip(nb, -1, T)
-            table = starts if forward else ends
-            key = tracks * T + (nb if forward else t)  # a run starting at t + 1 / ending at t
+            table = starts if forward else stops
+            key = tracks_of * T + (nb if forward else t)  # a run starting at t + 1 / ending at t
             i = np.minimum(np.searchsorted(table, key), last)
             hit = inside & (table[i] == key)
             return np.clip(np.where(hit, stop[i] if forward else start[i] - 1, nb), -1, T)
 
-        prev, nxt = step(frames, False), step(frames, True)
-        prev2, nxt2 = step(prev, False), step(nxt, True)
-        a = np.where(prev >= 0, prev, nxt)
-        b = np.where(prev < 0, nxt2, np.where(nxt < T, nxt, prev2))
+        # the second neighbour is needed at a track's ends only (few points): looked up in the runs
+        a, b = np.where(prev >= 0, prev, nxt), np.where(nxt < T, nxt, prev)
+        at_start, at_end = np.flatnonzero(prev < 0), np.flatnonzero((nxt >= T) & (prev >= 0))
+        tracks_of = tracks[at_start]
+        b[at_start] = step(nxt[at_start], True)
+        tracks_of = tracks[at_end]
+        b[at_end] = step(prev[at_end], False)
         flat = p.reshape(-1)  # a view: p is C-ordered (time, space, track)
 
         def coords(t):  # (space, n) coordinates of the query tracks at frames t, by flat takes
@@ -657,8 +677,50 @@ def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
             with np.errstate(invalid="ignore"):
                 return ok & (d2 > reach * reach)
 
-        flagged[frames, tracks] = too_fast(a) & too_fast(b)
-    return flagged.reshape(T, *pos.shape[2:])
+        flagged = too_fast(a) & too_fast(b)
+        hits.append(frames[flagged] * C + tracks[flagged])
+    return np.sort(np.concatenate(hits))  # the direct and the gathered verdicts are for disjoint points
+
+
+def _exceptions(runs, edge_start: np.ndarray, edge_stop: np.ndarray, T: int):
+    """The valid points the direct-neighbour pass of :func:`_jump_hits` cannot settle, with their nearest valid
+    frames before (``prev``, -1 if none) and after (``nxt``, ``T`` if none).
+
+    ``runs``: (column, start, stop) of the runs of invalid points, column-major and in time order (so run
+    ``r + 1`` is the next run of the same track when its column is the same). ``edge_start`` / ``edge_stop``:
+    validity (2, n_tracks) of frames 0-1 and T-2 - T-1. Every exception is found once: the point just after a
+    run (its ``prev`` is the frame before the run; its ``nxt`` the frame after it, or past the next run when that
+    run starts there), the point just before a run unless it is also just after the previous one, and the valid
+    first and last frames of a track whose second (last but one) frame is valid too.
+    """
+    column, start, stop = runs
+    n = column.size
+    same = np.equal(column[1:], column[:-1])  # run r + 1 is on the same track as run r
+    # after run r: t = stop (when inside the recording)
+    touches_next = np.zeros(n, dtype=bool)  # the next run of the track starts at stop + 1
+    if n > 1:
+        touches_next[:-1] = same & (start[1:] == stop[:-1] + 1)
+    after = np.flatnonzero(stop < T)
+    after_nxt = np.minimum(stop[after] + 1, T)
+    hop = touches_next[after]
+    after_nxt[hop] = stop[after[hop] + 1]
+    # before run r: t = start - 1, unless that point is just after run r - 1 (then counted above)
+    touches_prev = np.zeros(n, dtype=bool)  # the previous run of the track stops at start - 1
+    if n > 1:
+        touches_prev[1:] = same & (stop[:-1] == start[1:] - 1)
+    before = np.flatnonzero((start > 0) & ~touches_prev)
+    before_prev = start[before] - 2  # valid (no touching run), or -1 before the track's first frame
+    # track ends with a valid neighbour (a run next to them would have listed them already)
+    first = np.flatnonzero(edge_start[0] & edge_start[1])
+    last = np.flatnonzero(edge_stop[1] & edge_stop[0])
+    frames = np.concatenate([stop[after], start[before] - 1, np.zeros(first.size, dtype=np.int64),
+                             np.full(last.size, T - 1, dtype=np.int64)])
+    tracks = np.concatenate([column[after], column[before], first, last])
+    prev = np.concatenate([start[after] - 1, before_prev, np.full(first.size, -1, dtype=np.int64),
+                           np.full(last.size, T - 2, dtype=np.int64)])
+    nxt = np.concatenate([after_nxt, stop[before], np.ones(first.size, dtype=np.int64),
+                          np.full(last.size, T, dtype=np.int64)])
+    return frames, tracks, np.maximum(prev, -1), nxt
 
 
 # -- PresenceMasker ------------------------------------------------------------------------------------------------

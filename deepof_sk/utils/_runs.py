@@ -80,25 +80,45 @@ def _runs_by_blocks(mask_of, n: int, n_col: int, row_bytes: int) -> tuple[np.nda
     before = None  # the mask of the frame before the block
     for rows in time_blocks(n, row_bytes):
         m = mask_of(rows)
-        mark = np.empty(m.shape, dtype=bool)
-        if before is None:
-            mark[0] = m[0]
-        else:
-            np.greater(m[0], before, out=mark[0])  # True > False: missing now, present before
-        np.greater(m[1:], m[:-1], out=mark[1:])
-        begins.append(np.flatnonzero(mark) + rows.start * n_col)
-        # reused: the mark of each run's last frame (missing, and the next frame present or the recording over)
-        np.greater(m[:-1], m[1:], out=mark[:-1])
-        if rows.stop < n:
-            np.greater(m[-1], mask_of(slice(rows.stop, rows.stop + 1))[0], out=mark[-1])
-        else:
-            mark[-1] = m[-1]
-        ends.append(np.flatnonzero(mark) + rows.start * n_col)
+        after = mask_of(slice(rows.stop, rows.stop + 1))[0] if rows.stop < n else None
+        b, e = run_bounds(m, before, after)
+        begins.append(b + rows.start * n_col)
+        ends.append(e + rows.start * n_col)
         before = np.array(m[-1], copy=True)
-    begin_t, begin_c = np.divmod(np.concatenate(begins), n_col)
-    end_t, end_c = np.divmod(np.concatenate(ends), n_col)
+    return order_runs(begins, ends, n_col)
+
+
+def run_bounds(m: np.ndarray, before: np.ndarray | None, after: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Where runs of True along axis 0 of a block ``m`` (frames, columns) begin and end: flat indices into ``m``.
+
+    ``before`` and ``after`` are the mask rows of the frames just before and after the block (None where the block
+    starts or ends the recording). A run begins at a True entry whose previous frame is False (or that is the
+    recording's first frame) and ends at a True entry whose next frame is False (or the recording's last frame).
+    Feed the blocks' bounds, offset to the whole array, to :func:`order_runs`.
+    """
+    mark = np.empty(m.shape, dtype=bool)
+    if before is None:
+        mark[0] = m[0]
+    else:
+        np.greater(m[0], before, out=mark[0])  # True > False: missing now, present before
+    np.greater(m[1:], m[:-1], out=mark[1:])
+    begins = np.flatnonzero(mark)
+    np.greater(m[:-1], m[1:], out=mark[:-1])  # reused for the ends
+    if after is None:
+        mark[-1] = m[-1]
+    else:
+        np.greater(m[-1], after, out=mark[-1])
+    return begins, np.flatnonzero(mark)
+
+
+def order_runs(begins: list[np.ndarray], ends: list[np.ndarray], n_col: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``column, start, stop`` (column-major, runs in time order) from run bounds given as flat row-major indices
+    into a (frames, ``n_col``) array, in time order (see :func:`run_bounds`)."""
+    empty = np.zeros(0, dtype=np.int64)
+    begin_t, begin_c = np.divmod(np.concatenate(begins) if begins else empty, max(n_col, 1))
+    end_t, end_c = np.divmod(np.concatenate(ends) if ends else empty, max(n_col, 1))
     key = np.uint16 if n_col <= np.iinfo(np.uint16).max else np.int64
-    by_begin = np.argsort(begin_c.astype(key), kind="stable")
+    by_begin = np.argsort(begin_c.astype(key), kind="stable")  # stable: each column's runs stay in time order
     by_end = np.argsort(end_c.astype(key), kind="stable")
     return begin_c[by_begin], begin_t[by_begin], end_t[by_end] + 1
 

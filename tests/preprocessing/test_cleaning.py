@@ -106,6 +106,18 @@ def test_outlier_filter_likelihood_tolerance_and_nan_confidence():
     assert m[10].all() and m[20].all()
 
 
+def test_speed_rule_with_likelihood_tolerance_masks_either():
+    """method="speed" with likelihood_tol: the speed rule's points (no mask built for it alone) or low scores."""
+    ds = make_synthetic_poses(300, scenario="explore", n_individuals=2, noise=0.5, n_spikes=20, random_state=4)
+    ds["confidence"][40:45] = 0.5
+    speed = _masked(OutlierFilter(method="speed", max_speed=400.0).fit_transform(ds))
+    both = _masked(OutlierFilter(method="speed", max_speed=400.0, likelihood_tol=0.75).fit_transform(ds))
+    before = _masked(ds)
+    low = (ds.confidence.transpose("time", "keypoint", "individual").values < 0.75)
+    assert (speed & ~before).sum() >= 10 and low.sum() >= 5 * 28
+    np.testing.assert_array_equal(both, speed | low)
+
+
 def test_outlier_filter_warns_naming_the_keypoint():
     ds = make_synthetic_poses(200, scenario="walk", random_state=0)
     ds["confidence"].loc[{"keypoint": "Tail_tip"}] = 0.1

@@ -121,6 +121,24 @@ def test_jump_mask_matches_a_plain_reference_across_block_edges(monkeypatch, max
     assert got[1, 0, 0] and not got[0, 0, 0] and got[-2, 0, 1] and not got[-1, 0, 1]
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("n_frames", [2, 3, 4, 9, 60])
+def test_jump_hits_match_the_reference_on_short_and_random_tracks(monkeypatch, seed, n_frames):
+    """Every pattern of gaps (runs touching each other, the track's ends, single valid points between runs) on
+    short recordings, with blocks of 2-3 frames: the flagged points equal the plain per-track rule."""
+    from deepof_sk.preprocessing._cleaning import _jump_hits
+
+    rng = np.random.default_rng(seed)
+    pos = rng.normal(size=(n_frames, 2, 5, 2)) * rng.choice([0.5, 50.0], size=(n_frames, 1, 5, 2))
+    pos = np.where((rng.random((n_frames, 5, 2)) < rng.choice([0.1, 0.4]))[:, None], np.nan, pos)
+    pos[:, 1, 4, 1] = np.nan  # one coordinate missing: the point is invalid
+    monkeypatch.setattr(_blocks, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(_blocks, "MIN_BLOCK_FRAMES", 2 + seed % 2)
+    expected = _jump_reference(pos, 1.5, 1.0)
+    np.testing.assert_array_equal(_jump_mask(pos, 1.5, 1.0), expected)
+    np.testing.assert_array_equal(_jump_hits(pos, 1.5, 1.0), np.flatnonzero(expected))
+
+
 @pytest.mark.parametrize(("window", "polyorder", "n_frames"),
                          [(5, 2, 11), (7, 3, 200), (15, 12, 64), (15, 14, 64), (3, 0, 9)])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
