@@ -34,9 +34,10 @@ def map_recordings(func: Callable[[xr.Dataset], Any], recordings: Sequence[xr.Da
     Recordings are independent, so this is embarrassingly parallel. The work runs in threads: the heavy numpy
     kernels release the GIL and threads share the recordings instead of pickling them to worker processes
     (benchmarks/bench_pipeline.py on 2 cores, two 90,000-frame recordings: worker processes were 4-7x slower than
-    one thread). Unless a joblib backend has been chosen, the threads come from a pool kept for the life of the
-    process: a ``joblib.Parallel`` call builds and tears down its thread pool each time, about 13 ms on a 2-core
-    machine, against 20-60 ms for a whole step on two 90,000-frame recordings. A backend chosen with
+    one thread). Unless a joblib backend has been chosen, the calling thread works on recordings itself, next to
+    ``n_jobs - 1`` threads from a pool kept for the life of the process: a ``joblib.Parallel`` call builds and tears
+    down its thread pool each time, about 13 ms on a 2-core machine, against 20-60 ms for a whole step on two
+    90,000-frame recordings. A backend chosen with
     ``joblib.parallel_config`` takes precedence, so ``with joblib.parallel_config(backend="dask", n_jobs=-1):``
     moves the work onto a dask cluster unchanged for the steps given an ``n_jobs``.
 
@@ -55,7 +56,7 @@ def map_recordings(func: Callable[[xr.Dataset], Any], recordings: Sequence[xr.Da
         workers = min(effective_n_jobs(n_jobs), len(recordings))
         if workers <= 1:
             return [func(ds) for ds in recordings]
-        return list(_thread_pool(workers).map(_in_pool(func), recordings))
+        return _map_in_threads(func, list(recordings), workers)
     return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(func)(ds) for ds in recordings)
 
 
@@ -83,15 +84,45 @@ def _thread_pool(workers: int) -> ThreadPoolExecutor:
         return pool
 
 
-def _in_pool(func):
-    def run(ds):
-        _IN_POOL.active = True
-        try:
-            return func(ds)
-        finally:
-            _IN_POOL.active = False
+def _map_in_threads(func, recordings: list, workers: int) -> list:
+    """``[func(ds) for ds in recordings]`` on ``workers`` threads: the caller and ``workers - 1`` pool threads.
 
-    return run
+    Each thread takes the next recording not yet taken, so a long recording does not hold up the others. The
+    calling thread works instead of waiting for the pool, which spares one hand-over to a sleeping thread (and the
+    wake-up of an idle CPU) per step. The first error, in recording order, is raised once every thread has stopped
+    (the others take no new recording after it).
+    """
+    n = len(recordings)
+    results: list = [None] * n
+    errors: dict[int, BaseException] = {}
+    taken = iter(range(n))
+    lock = threading.Lock()
+
+    def work() -> None:
+        previous = getattr(_IN_POOL, "active", False)
+        _IN_POOL.active = True  # nested maps inside func stay serial
+        try:
+            while True:
+                with lock:
+                    i = None if errors else next(taken, None)
+                if i is None:
+                    return
+                try:
+                    results[i] = func(recordings[i])
+                except BaseException as exc:  # noqa: BLE001 - re-raised below, in the caller
+                    with lock:
+                        errors[i] = exc
+        finally:
+            _IN_POOL.active = previous
+
+    pool = _thread_pool(workers - 1)
+    helpers = [pool.submit(work) for _ in range(workers - 1)]
+    work()
+    for helper in helpers:
+        helper.result()
+    if errors:
+        raise errors[min(errors)]
+    return results
 
 
 def _forget_pools() -> None:  # a forked child inherits the pools but not their threads

@@ -23,9 +23,17 @@ def test_n_jobs_none_stays_serial_inside_a_parallel_config():
         assert set(map_recordings(_thread_name, list(range(4)))) == {threading.current_thread().name}
 
 
-def test_explicit_n_jobs_uses_worker_threads():
-    names = map_recordings(_thread_name, list(range(8)), n_jobs=2)
-    assert threading.current_thread().name not in set(names)
+def test_explicit_n_jobs_uses_the_caller_and_worker_threads():
+    """n_jobs=2: the calling thread and one pool thread share the recordings (the caller works, not waits)."""
+    import time
+
+    def slow(i):
+        time.sleep(0.01)  # long enough for both threads to take recordings
+        return threading.current_thread().name
+
+    names = set(map_recordings(slow, list(range(8)), n_jobs=2))
+    others = names - {threading.current_thread().name}
+    assert len(names) == 2 and len(others) == 1 and next(iter(others)).startswith("deepof_sk")
 
 
 def test_explicit_n_jobs_one_stays_serial_inside_a_config():
@@ -36,9 +44,10 @@ def test_explicit_n_jobs_one_stays_serial_inside_a_config():
 def test_default_backend_uses_one_persistent_pool_in_order():
     """Without a chosen joblib backend the threads come from a pool kept across calls (a joblib.Parallel call
     builds a new thread pool each time, ~13 ms), and results keep the input order."""
+    caller = threading.current_thread().name
     names = [n for _ in range(5) for n in map_recordings(_thread_name, list(range(6)), n_jobs=2)]
-    assert all(n.startswith("deepof_sk") for n in names)
-    assert len(set(names)) <= 2  # the same two worker threads every call
+    assert all(n.startswith("deepof_sk") or n == caller for n in names)
+    assert len(set(names) - {caller}) <= 1  # the same worker thread every call
     assert map_recordings(lambda i: i * i, list(range(50)), n_jobs=2) == [i * i for i in range(50)]
 
 
@@ -73,6 +82,24 @@ def test_worker_exceptions_reach_the_caller():
 
     with pytest.raises(ValueError, match="recording 2 is bad"):
         map_recordings(boom, [0, 1, 2, 3], n_jobs=2)
+
+
+def test_first_error_in_recording_order_and_no_new_work_after_it():
+    import time
+
+    started = []
+
+    def fail_early(i):
+        started.append(i)
+        if i in (1, 2):
+            time.sleep(0.02 if i == 1 else 0.0)  # recording 2 fails first in time, recording 1 first in order
+            raise ValueError(f"recording {i} is bad")
+        time.sleep(0.01)
+        return i
+
+    with pytest.raises(ValueError, match="recording 1 is bad"):
+        map_recordings(fail_early, list(range(40)), n_jobs=2)
+    assert len(started) < 10  # the threads stopped taking recordings after the errors
 
 
 def test_fit_transform_validates_once_and_equals_fit_then_transform(monkeypatch):
