@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import schema as S
-from .utils._memory import settle_allocator
+from .utils._memory import huge_pages_off, settle_allocator
 from .validation import append_log, check_recordings, reorder_keypoints, return_like
 
 __all__ = ["BasePosesTransformer", "map_recordings", "check_frame_targets"]
@@ -43,9 +43,11 @@ def map_recordings(func: Callable[[xr.Dataset], Any], recordings: Sequence[xr.Da
 
     The first call in a process calls :func:`deepof_sk.utils._memory.settle_allocator`, so that glibc keeps the
     steps' temporaries between steps instead of handing them back to the kernel (``DEEPOF_SK_SETTLE_MALLOC=0``
-    leaves the allocator alone).
+    leaves the allocator alone), and ``func`` runs under :func:`deepof_sk.utils._memory.huge_pages_off` (numpy
+    asks for no transparent huge pages for the step's arrays; ``NUMPY_MADVISE_HUGEPAGE`` set leaves numpy alone).
     """
     settle_allocator()  # once per process: glibc keeps the steps' block temporaries (deepof_sk.utils._memory)
+    func = _without_huge_pages(func)
     # n_jobs=None stays serial even inside ``joblib.parallel_config(n_jobs=...)``: the steps of a pipeline run inside
     # joblib's (or dask's) workers in nested use, where asking the active backend for more workers deadlocks dask's
     # worker threads; set ``n_jobs`` on the steps that should fan out. Work already running in the shared pool
@@ -58,6 +60,14 @@ def map_recordings(func: Callable[[xr.Dataset], Any], recordings: Sequence[xr.Da
             return [func(ds) for ds in recordings]
         return _map_in_threads(func, list(recordings), workers)
     return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(func)(ds) for ds in recordings)
+
+
+def _without_huge_pages(func):
+    def call(ds):
+        with huge_pages_off():
+            return func(ds)
+
+    return call
 
 
 _IN_POOL = threading.local()

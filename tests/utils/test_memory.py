@@ -203,3 +203,70 @@ def test_steps_settle_the_allocator_once(monkeypatch):
     monkeypatch.setattr("deepof_sk.base.settle_allocator", lambda: calls.append(1))
     ConfidenceFilter().fit_transform(make_synthetic_poses(10, random_state=0))
     assert calls  # every transform asks; settle_allocator acts on the first call of the process only
+
+
+def test_huge_pages_off_is_counted_across_threads_and_restores(recorder):
+    """Overlapping uses (threads, nesting) keep numpy's request off until the last one leaves."""
+    from deepof_sk.utils._memory import huge_pages_off
+
+    entered, release = threading.Barrier(3), threading.Event()
+    seen = []
+
+    def work():
+        with huge_pages_off():
+            entered.wait()
+            release.wait()
+            seen.append(recorder["on"])
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    entered.wait()
+    assert not recorder["on"]  # both inside: off
+    with huge_pages_off():  # nested in the main thread too
+        assert not recorder["on"]
+    assert not recorder["on"]  # the threads are still inside
+    release.set()
+    for t in threads:
+        t.join()
+    assert seen == [False, False] and recorder["on"]  # restored once the last use ended
+    assert recorder["calls"] == [False, True]  # one switch off, one restore
+
+
+def test_huge_pages_off_follows_the_users_choice(recorder, monkeypatch):
+    from deepof_sk.utils._memory import huge_pages_off
+
+    monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
+    with huge_pages_off():
+        assert recorder["on"]
+    assert recorder["calls"] == []
+
+
+def test_steps_run_without_huge_page_requests(recorder):
+    """map_recordings calls every step's work under huge_pages_off, serial and in threads, then restores."""
+    from deepof_sk.base import map_recordings
+
+    states = map_recordings(lambda _: recorder["on"], [0, 1, 2])
+    states += map_recordings(lambda _: recorder["on"], [0, 1, 2, 3], n_jobs=2)
+    assert states == [False] * 7 and recorder["on"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the kernel's mappings (/proc/self/smaps)")
+def test_a_steps_large_temporary_has_no_huge_page_advice(monkeypatch):
+    """End to end: an 8 MiB array made inside a step's work is mapped without the advice numpy gives it outside."""
+    from deepof_sk.base import map_recordings
+
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    previous = _memory._set_madvise_hugepage(True)
+    try:
+        if not _huge_page_advised(np.empty(1 << 23)):
+            pytest.skip("this kernel takes no transparent-huge-page advice (built without THP)")
+
+        def work(_):
+            temporary = np.empty(1 << 23)  # 64 MiB: a mapping of its own
+            return _huge_page_advised(temporary)
+
+        assert map_recordings(work, [0]) == [False]
+        assert _huge_page_advised(np.empty(1 << 23))  # numpy's own setting is back
+    finally:
+        _memory._set_madvise_hugepage(previous)
