@@ -16,6 +16,7 @@ from ..base import BasePosesTransformer, map_recordings
 from ..exceptions import MissingDataWarning
 from ..utils._blocks import time_blocks
 from ..utils._memory import empty_result
+from ..utils._xr import with_variables
 from ..validation import append_log, check_recordings, return_like
 from ._arena import Arena, _recording_label, resolve_arena
 
@@ -201,22 +202,18 @@ class EgocentricAligner(BasePosesTransformer):
                 MissingDataWarning,
                 stacklevel=2,
             )
-        out = ds.copy()
-        out[S.POSITION] = da.variable.copy(deep=False, data=aligned).transpose(*ds[S.POSITION].dims)
         unit = ds[S.POSITION].attrs.get("units", ds.attrs.get(S.SPACE_UNIT))
-        out[ALIGNMENT_ANGLE] = xr.Variable(
-            (S.TIME, S.INDIVIDUAL),
-            angle,
-            attrs={
-                "long_name": "counter-clockwise rotation applied by EgocentricAligner",
-                "units": "radians",
-            },
-        )
-        out[ALIGNMENT_CENTER] = xr.Variable(
-            (S.TIME, S.SPACE, S.INDIVIDUAL),
-            np.stack([cx, cy], axis=1),
-            attrs={"long_name": "point moved to the origin by EgocentricAligner", "units": unit},
-        )
+        out = with_variables(ds, {
+            S.POSITION: da.variable.copy(deep=False, data=aligned).transpose(*ds[S.POSITION].dims),
+            ALIGNMENT_ANGLE: xr.Variable(
+                (S.TIME, S.INDIVIDUAL), angle,
+                attrs={"long_name": "counter-clockwise rotation applied by EgocentricAligner", "units": "radians"},
+            ),
+            ALIGNMENT_CENTER: xr.Variable(
+                (S.TIME, S.SPACE, S.INDIVIDUAL), np.stack([cx, cy], axis=1),
+                attrs={"long_name": "point moved to the origin by EgocentricAligner", "units": unit},
+            ),
+        })
         if self.polar:
             x, y = aligned[:, 0], aligned[:, 1]
             rho, phi = np.hypot(x, y), np.arctan2(y, x)

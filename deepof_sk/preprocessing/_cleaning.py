@@ -22,6 +22,7 @@ from ..utils._blocks import halo_blocks, time_blocks
 from ..utils._median import nanmedian_planes
 from ..utils._params import as_float, window_in_frames, writable
 from ..utils._runs import order_runs, run_bounds
+from ..utils._xr import with_variables
 from ..validation import get_fps
 
 __all__ = ["ConfidenceFilter", "OutlierFilter", "PresenceMasker"]
@@ -96,10 +97,9 @@ def masked_fraction(position: np.ndarray, hits) -> np.ndarray:
 
 def with_position(ds: xr.Dataset, values: np.ndarray) -> xr.Dataset:
     """A new dataset equal to ``ds`` with ``position`` replaced (attrs of the variable kept)."""
-    out = ds.copy()
-    # a Variable, not a DataArray: setting it does not align the (unchanged) coordinates again
-    out[S.POSITION] = ds[S.POSITION].variable.transpose(*S.POSITION_DIMS).copy(deep=False, data=values)
-    return out
+    # a Variable set without xarray's merge (the coordinates are unchanged)
+    return with_variables(ds, {S.POSITION: ds[S.POSITION].variable.transpose(*S.POSITION_DIMS).copy(deep=False,
+                                                                                                   data=values)})
 
 
 def warn_empty_individuals(ds: xr.Dataset, position: np.ndarray, where: str) -> np.ndarray:
