@@ -174,3 +174,28 @@ def test_read_recordings_pair_passed_whole_gets_a_clear_error(shared_data, tmp_p
     for est in (ConfidenceFilter(), SavgolSmoother()):  # SavgolSmoother also takes 2-D tables
         with pytest.raises(TypeError, match=r"\(recordings, conditions\) pair.*read_recordings"):
             est.fit_transform(pair)
+
+
+@pytest.mark.parametrize(
+    "time, ok",
+    [
+        ([0.0, 0.04, 0.08, 0.12], True),
+        ([0.0, 0.04, 0.04, 0.12], False),  # a repeated frame time
+        ([0.0, 0.08, 0.04, 0.12], False),  # out of order
+        ([0.0, np.nan, 0.08, 0.12], False),
+        ([3, 4, 5, 6], True),
+    ],
+)
+@pytest.mark.parametrize("indexed", [True, False])
+def test_time_must_strictly_increase(time, ok, indexed):
+    """Checked from the pandas index of an indexed time coordinate, and from the values of a plain one."""
+    ds = make_poses_dataset(np.zeros((4, 2, 1, 1)), fps=25)
+    ds = ds.assign_coords(time=np.asarray(time))
+    if not indexed:
+        ds = ds.drop_indexes(S.TIME)
+        assert S.TIME not in ds.indexes and S.TIME in ds.coords
+    if ok:
+        validate_poses(ds)
+    else:
+        with pytest.raises(PosesSchemaError, match="not strictly increasing"):
+            validate_poses(ds)
