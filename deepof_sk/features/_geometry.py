@@ -636,11 +636,11 @@ def _shoelace(pos: np.ndarray, here: np.ndarray, after: np.ndarray, before: np.n
     terms = take_keypoints(pos, 1, after)  # (T, V, I)
     terms -= take_keypoints(pos, 1, before)
     terms *= take_keypoints(pos, 0, here)
-    for p, lo, hi in spans:
-        area = np.einsum("tvi->ti", terms[:, lo:hi])  # sums over the short vertex axis far faster than .sum(axis=1)
-        np.abs(area, out=area)
-        area *= 0.5
-        out[:, p, :] = area
+    for p, lo, hi in spans:  # einsum sums over the short vertex axis far faster than .sum(axis=1)
+        np.einsum("tvi->ti", terms[:, lo:hi], out=out[:, p, :])
+    for part in [out] if len(spans) == out.shape[1] else [out[:, p, :] for p, _, _ in spans]:
+        np.abs(part, out=part)
+        part *= 0.5
 
 
 def _partial_polygon_area(x: np.ndarray, y: np.ndarray, min_vertices: int) -> np.ndarray:
