@@ -43,11 +43,9 @@ def map_recordings(func: Callable[[xr.Dataset], Any], recordings: Sequence[xr.Da
 
     The first call in a process calls :func:`deepof_sk.utils._memory.settle_allocator`, so that glibc keeps the
     steps' temporaries between steps instead of handing them back to the kernel (``DEEPOF_SK_SETTLE_MALLOC=0``
-    leaves the allocator alone), and ``func`` runs under :func:`deepof_sk.utils._memory.huge_pages_off` (numpy
-    asks for no transparent huge pages for the step's arrays; ``NUMPY_MADVISE_HUGEPAGE`` set leaves numpy alone).
+    leaves the allocator alone).
     """
     settle_allocator()  # once per process: glibc keeps the steps' block temporaries (deepof_sk.utils._memory)
-    func = _without_huge_pages(func)
     # n_jobs=None stays serial even inside ``joblib.parallel_config(n_jobs=...)``: the steps of a pipeline run inside
     # joblib's (or dask's) workers in nested use, where asking the active backend for more workers deadlocks dask's
     # worker threads; set ``n_jobs`` on the steps that should fan out. Work already running in the shared pool
@@ -161,6 +159,11 @@ class BasePosesTransformer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {}
     _requires_fps: bool = False
+    #: Whether the step's work runs under :func:`deepof_sk.utils._memory.huge_pages_off`: numpy asks for no
+    #: transparent huge pages for the arrays the step makes. Right for steps whose large arrays are new memory on
+    #: every call (feature arrays, per-frame arrays of long recordings); the rule annotators, whose large
+    #: temporaries come back from memory the process used before, keep numpy's request (False).
+    _small_pages: bool = True
     #: Whether transform() requires the keypoints seen in fit (the default: one pipeline, one skeleton).
     _check_keypoints_on_transform: bool = True
 
@@ -263,7 +266,8 @@ class BasePosesTransformer(TransformerMixin, BaseEstimator):
 
     def _map_transform(self, recordings: list[xr.Dataset]) -> list[xr.Dataset]:
         """:meth:`_transform_one` on every (validated) recording, in parallel with ``n_jobs``."""
-        return map_recordings(self._transform_one, self._unshared_if_in_place(recordings), getattr(self, "n_jobs", None))
+        func = _without_huge_pages(self._transform_one) if self._small_pages else self._transform_one
+        return map_recordings(func, self._unshared_if_in_place(recordings), getattr(self, "n_jobs", None))
 
     def _unshared_if_in_place(self, recordings: list[xr.Dataset]) -> list[xr.Dataset]:
         """With ``copy=False``, give a recording whose position memory overlaps an earlier one's its own copy.

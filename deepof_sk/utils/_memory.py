@@ -17,8 +17,9 @@ an array allocated elsewhere in that instant at most misses the request too.
 
 The same holds for the per-frame arrays and temporaries of 4 MiB or more a step makes on long recordings (a
 (time, individual) float64 array of a 4-hour recording is 5.8 MB): :func:`huge_pages_off` keeps numpy's request
-off while a step transforms a recording (``map_recordings`` wraps every call), so a step's memory is only ever
-faulted in with small pages. Overlapping uses (threads) are counted; the last one out restores numpy's setting.
+off while a step transforms a recording (every poses step but the rule annotators, whose whole-recording
+temporaries come back as huge pages the process used before: ``BasePosesTransformer._small_pages``), so such a
+step's memory is only ever faulted in with small pages. Overlapping uses (threads) are counted; the last one out restores numpy's setting.
 An array another thread of the program allocates meanwhile misses the request too: it is a hint to the kernel,
 the array is the same.
 

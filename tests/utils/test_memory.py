@@ -242,31 +242,62 @@ def test_huge_pages_off_follows_the_users_choice(recorder, monkeypatch):
     assert recorder["calls"] == []
 
 
-def test_steps_run_without_huge_page_requests(recorder):
-    """map_recordings calls every step's work under huge_pages_off, serial and in threads, then restores."""
-    from deepof_sk.base import map_recordings
+class _Probe:
+    """A minimal step that reports numpy's huge-page switch (as the recorder sees it) while it works."""
 
-    states = map_recordings(lambda _: recorder["on"], [0, 1, 2])
-    states += map_recordings(lambda _: recorder["on"], [0, 1, 2, 3], n_jobs=2)
-    assert states == [False] * 7 and recorder["on"]
+    @staticmethod
+    def make(small_pages, recorder, work=None):
+        from deepof_sk.base import BasePosesTransformer
+
+        class Probe(BasePosesTransformer):
+            _small_pages = small_pages
+
+            def __init__(self, n_jobs=None):
+                self.n_jobs = n_jobs
+
+            def _transform_recording(self, ds):
+                out = ds.copy()
+                out.attrs["huge_pages"] = recorder["on"] if work is None else work()
+                return out
+
+        return Probe
+
+
+@pytest.mark.parametrize("small_pages", [True, False])
+def test_steps_run_without_huge_page_requests_unless_they_keep_them(recorder, small_pages):
+    """A step's work runs under huge_pages_off, serial and in threads, then numpy's setting is back; a step with
+    ``_small_pages = False`` (the rule annotators) keeps numpy's request."""
+    from deepof_sk.datasets import make_synthetic_poses
+
+    recordings = [make_synthetic_poses(20, random_state=i) for i in range(4)]
+    probe = _Probe.make(small_pages, recorder)
+    seen = [ds.attrs["huge_pages"] for n_jobs in (None, 2) for ds in probe(n_jobs=n_jobs).fit_transform(recordings)]
+    assert seen == [not small_pages] * 8 and recorder["on"]
+
+
+def test_rule_annotators_keep_numpys_request():
+    from deepof_sk.annotation import DeepOFAnnotator
+    from deepof_sk.annotation._base import BaseAnnotator
+    from deepof_sk.features import KinematicsExtractor
+
+    assert not BaseAnnotator._small_pages and not DeepOFAnnotator._small_pages
+    assert KinematicsExtractor._small_pages
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the kernel's mappings (/proc/self/smaps)")
 def test_a_steps_large_temporary_has_no_huge_page_advice(monkeypatch):
-    """End to end: an 8 MiB array made inside a step's work is mapped without the advice numpy gives it outside."""
-    from deepof_sk.base import map_recordings
-
+    """End to end: a 64 MiB array made inside a step's work is mapped without the advice numpy gives it outside."""
     monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
     previous = _memory._set_madvise_hugepage(True)
     try:
         if not _huge_page_advised(np.empty(1 << 23)):
             pytest.skip("this kernel takes no transparent-huge-page advice (built without THP)")
 
-        def work(_):
-            temporary = np.empty(1 << 23)  # 64 MiB: a mapping of its own
-            return _huge_page_advised(temporary)
+        from deepof_sk.datasets import make_synthetic_poses
 
-        assert map_recordings(work, [0]) == [False]
+        state = {"on": None}
+        step = _Probe.make(True, state, work=lambda: _huge_page_advised(np.empty(1 << 23)))()  # 64 MiB mapping
+        assert step.fit_transform(make_synthetic_poses(10, random_state=0)).attrs["huge_pages"] is False
         assert _huge_page_advised(np.empty(1 << 23))  # numpy's own setting is back
     finally:
         _memory._set_madvise_hugepage(previous)
