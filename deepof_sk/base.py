@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import schema as S
-from .utils._memory import huge_pages_off, settle_allocator
+from .utils._memory import settle_allocator
 from .validation import append_log, check_recordings, reorder_keypoints, return_like
 
 __all__ = ["BasePosesTransformer", "map_recordings", "check_frame_targets"]
@@ -58,14 +58,6 @@ def map_recordings(func: Callable[[xr.Dataset], Any], recordings: Sequence[xr.Da
             return [func(ds) for ds in recordings]
         return _map_in_threads(func, list(recordings), workers)
     return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(func)(ds) for ds in recordings)
-
-
-def _without_huge_pages(func):
-    def call(ds):
-        with huge_pages_off():
-            return func(ds)
-
-    return call
 
 
 _IN_POOL = threading.local()
@@ -159,11 +151,6 @@ class BasePosesTransformer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {}
     _requires_fps: bool = False
-    #: Whether the step's work runs under :func:`deepof_sk.utils._memory.huge_pages_off`: numpy asks for no
-    #: transparent huge pages for the arrays the step makes. Right for steps whose large arrays are new memory on
-    #: every call (feature arrays, per-frame arrays of long recordings); the rule annotators, whose large
-    #: temporaries come back from memory the process used before, keep numpy's request (False).
-    _small_pages: bool = True
     #: Whether transform() requires the keypoints seen in fit (the default: one pipeline, one skeleton).
     _check_keypoints_on_transform: bool = True
 
@@ -266,8 +253,7 @@ class BasePosesTransformer(TransformerMixin, BaseEstimator):
 
     def _map_transform(self, recordings: list[xr.Dataset]) -> list[xr.Dataset]:
         """:meth:`_transform_one` on every (validated) recording, in parallel with ``n_jobs``."""
-        func = _without_huge_pages(self._transform_one) if self._small_pages else self._transform_one
-        return map_recordings(func, self._unshared_if_in_place(recordings), getattr(self, "n_jobs", None))
+        return map_recordings(self._transform_one, self._unshared_if_in_place(recordings), getattr(self, "n_jobs", None))
 
     def _unshared_if_in_place(self, recordings: list[xr.Dataset]) -> list[xr.Dataset]:
         """With ``copy=False``, give a recording whose position memory overlaps an earlier one's its own copy.

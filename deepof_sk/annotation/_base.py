@@ -603,10 +603,6 @@ class BaseAnnotator(BasePosesTransformer):
     _requires_fps = True
     _scope = "individual"
     _parameter_constraints = {"roles": [dict, None], "mask_missing": ["boolean"], "n_jobs": [Integral, None]}
-    # the rules' whole-recording temporaries are freed and made again on every call: with numpy's huge-page
-    # request they come back as huge pages the process used before (benchmarks/bench_annotation.py, 1 job: 2 x
-    # 360,000 frames 1.10 s with the request, 1.41 s without)
-    _small_pages = False
 
     def __init__(self, *, roles=None, mask_missing=True, n_jobs=None):
         self.roles = roles

@@ -15,14 +15,6 @@ So these arrays are allocated without the request, unless ``NUMPY_MADVISE_HUGEPA
 process-wide; it is turned off for the allocation itself only (microseconds, under a lock, restored at once), so
 an array allocated elsewhere in that instant at most misses the request too.
 
-The same holds for the per-frame arrays and temporaries of 4 MiB or more a step makes on long recordings (a
-(time, individual) float64 array of a 4-hour recording is 5.8 MB): :func:`huge_pages_off` keeps numpy's request
-off while a step transforms a recording (every poses step but the rule annotators, whose whole-recording
-temporaries come back as huge pages the process used before: ``BasePosesTransformer._small_pages``), so such a
-step's memory is only ever faulted in with small pages. Overlapping uses (threads) are counted; the last one out restores numpy's setting.
-An array another thread of the program allocates meanwhile misses the request too: it is a hint to the kernel,
-the array is the same.
-
 The chain's temporaries: the per-frame kernels work on time blocks (``deepof_sk.utils._blocks``), so each step's
 temporaries are a few MiB that are freed when the step ends. glibc's malloc returns free memory at the top of its
 heap to the kernel once it exceeds a trim threshold (256 KiB in a fresh process; it grows, to twice the size, when
@@ -38,7 +30,6 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -50,7 +41,7 @@ except ImportError:  # pragma: no cover - numpy 1.26
     except ImportError:
         _set_madvise_hugepage = None
 
-__all__ = ["empty_result", "full_result", "huge_pages_off", "numpy_decides_huge_pages", "settle_allocator"]
+__all__ = ["empty_result", "full_result", "numpy_decides_huge_pages", "settle_allocator"]
 
 _LOCK = threading.Lock()
 #: numpy asks for huge pages from this size on (its own threshold, 4 MiB)
@@ -82,31 +73,6 @@ def empty_result(shape, dtype=np.float64) -> np.ndarray:
             return np.empty(shape, dtype=dtype)
         finally:
             _set_madvise_hugepage(previous)
-
-
-_OFF = {"depth": 0, "saved": True}  # huge_pages_off: active uses, and numpy's setting to restore after the last
-
-
-@contextmanager
-def huge_pages_off():
-    """Context in which numpy asks for no transparent huge pages (see the module's notes); re-entrant, thread-safe.
-
-    Does nothing when ``NUMPY_MADVISE_HUGEPAGE`` is set (the user's choice stands).
-    """
-    if numpy_decides_huge_pages():
-        yield
-        return
-    with _LOCK:
-        if _OFF["depth"] == 0:
-            _OFF["saved"] = _set_madvise_hugepage(False)
-        _OFF["depth"] += 1
-    try:
-        yield
-    finally:
-        with _LOCK:
-            _OFF["depth"] -= 1
-            if _OFF["depth"] == 0:
-                _set_madvise_hugepage(_OFF["saved"])
 
 
 def full_result(shape, fill_value, dtype=np.float64) -> np.ndarray:

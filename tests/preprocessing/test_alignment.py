@@ -195,3 +195,24 @@ def test_alignment_is_the_same_in_every_memory_layout(copy, align_group):
     centre, vec = pos[:, :, kc, 0], pos[:, :, ka, 0] - pos[:, :, kc, 0]
     np.testing.assert_array_equal(ref.alignment_center.values[:, :, 0], centre)
     np.testing.assert_array_equal(ref.alignment_angle.values[:, 0], np.arctan2(vec[:, 0], vec[:, 1]))
+
+
+def test_alignment_makes_no_whole_recording_temporaries():
+    """Per-frame centre, direction and rotation factors are computed by time blocks: beyond the returned angle and
+    centre, an in-place alignment of a long recording allocates about a block's worth (not ~10 arrays of T x I)."""
+    import tracemalloc
+
+    template = make_synthetic_poses(4, n_individuals=2, random_state=0)
+    n_t = 200_000
+    ds = template.isel(time=np.zeros(n_t, dtype=int)).assign_coords(time=np.arange(n_t) / 25.0)
+    ds["position"] = ds["position"].copy(data=np.random.default_rng(0).normal(size=ds["position"].shape))
+    aligner = EgocentricAligner(copy=False).fit(ds)
+    tracemalloc.start()
+    try:
+        out = aligner.transform(ds)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    returned = out.alignment_angle.nbytes + out.alignment_center.nbytes  # 9.6 MB
+    per_frame = n_t * 2 * 8  # one (T, I) float64 array: 3.2 MB
+    assert peak < returned + 3 * per_frame  # whole-recording temporaries would take ~10 of them
