@@ -166,11 +166,11 @@ class EgocentricAligner(BasePosesTransformer):
         centre_of = self._centre_of(ds)
         k_align = None if self.align is None else self._index(ds, self.align)
         n_t, _, _, n_i = pos.shape
+        # a keypoint centre keeps the positions' dtype, the arena's (or none) is float64; no direction: angle 0.0
         centre_dtype = pos.dtype if self.center not in (None, "arena") else np.dtype(np.float64)
-        dtype = np.result_type(pos.dtype, centre_dtype)
         angle = empty_result((n_t, n_i), centre_dtype if self.align is not None else np.float64)
         centre = empty_result((n_t, 2, n_i), centre_dtype)
-        dtype = np.result_type(dtype, angle.dtype)
+        dtype = np.result_type(pos.dtype, centre_dtype, angle.dtype)
         if not self.copy and pos.dtype == dtype and pos.flags.writeable:
             aligned = pos  # each block is read into temporaries before it is written (see _rotate_block)
         else:

@@ -468,8 +468,7 @@ class OutlierFilter(BasePosesTransformer):
             if self.method == "deepof":
                 mask = self._residual_mask(pos, ds)
             else:
-                mask = np.zeros(pos.shape[:1] + pos.shape[2:], dtype=bool)
-                mask.reshape(-1)[self._speed_hits(pos, ds)] = True
+                mask = _points_mask(self._speed_hits(pos, ds), pos)
             if self.likelihood_tol is not None:
                 mask |= confidence_array(ds, self.nan_confidence, dtype=None) < np.float64(self.likelihood_tol)
             hits = mask_hits(mask)
@@ -579,13 +578,17 @@ def _moving_mean_outliers(x: np.ndarray, n: int, n_space: int, edge_mode: str, n
     return flagged
 
 
+def _points_mask(hits: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """``(time, ...)`` bool mask of positions ``(time, space, ...)``, True at the flat point indices ``hits``."""
+    mask = np.zeros(pos.shape[:1] + pos.shape[2:], dtype=bool)
+    mask.reshape(-1)[hits] = True
+    return mask
+
+
 def _jump_mask(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.ndarray:
     """The speed rule of :class:`OutlierFilter` as a ``(time, ...)`` bool mask of positions ``(time, space, ...)``
     (see :func:`_jump_hits`)."""
-    T = pos.shape[0]
-    flagged = np.zeros(T * int(np.prod(pos.shape[2:], dtype=np.int64)), dtype=bool)
-    flagged[_jump_hits(pos, max_speed, frames_per_unit)] = True
-    return flagged.reshape(T, *pos.shape[2:])
+    return _points_mask(_jump_hits(pos, max_speed, frames_per_unit), pos)
 
 
 def _jump_hits(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.ndarray:
@@ -640,14 +643,14 @@ def _jump_hits(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
     if frames.size:
         starts, stops, last = column * T + start, column * T + stop, max(column.size - 1, 0)
 
-        def step(t, forward):
-            """Nearest valid frame after (``forward``) or before ``t`` on each query's track; T or -1 if none."""
+        def step(t, track, forward):
+            """Nearest valid frame after (``forward``) or before frames ``t`` of ``track``; T or -1 if none."""
             nb = t + 1 if forward else t - 1
             inside = (t >= 0) & (t < T) & (nb >= 0) & (nb < T)
             if column.size == 0:
                 return np.clip(nb, -1, T)
             table = starts if forward else stops
-            key = tracks_of * T + (nb if forward else t)  # a run starting at t + 1 / ending at t
+            key = track * T + (nb if forward else t)  # a run starting at t + 1 / ending at t
             i = np.minimum(np.searchsorted(table, key), last)
             hit = inside & (table[i] == key)
             return np.clip(np.where(hit, stop[i] if forward else start[i] - 1, nb), -1, T)
@@ -655,10 +658,8 @@ def _jump_hits(pos: np.ndarray, max_speed: float, frames_per_unit: float) -> np.
         # the second neighbour is needed at a track's ends only (few points): looked up in the runs
         a, b = np.where(prev >= 0, prev, nxt), np.where(nxt < T, nxt, prev)
         at_start, at_end = np.flatnonzero(prev < 0), np.flatnonzero((nxt >= T) & (prev >= 0))
-        tracks_of = tracks[at_start]
-        b[at_start] = step(nxt[at_start], True)
-        tracks_of = tracks[at_end]
-        b[at_end] = step(prev[at_end], False)
+        b[at_start] = step(nxt[at_start], tracks[at_start], True)
+        b[at_end] = step(prev[at_end], tracks[at_end], False)
         flat = p.reshape(-1)  # a view: p is C-ordered (time, space, track)
 
         def coords(t):  # (space, n) coordinates of the query tracks at frames t, by flat takes
@@ -695,19 +696,16 @@ def _exceptions(runs, edge_start: np.ndarray, edge_stop: np.ndarray, T: int):
     """
     column, start, stop = runs
     n = column.size
-    same = np.equal(column[1:], column[:-1])  # run r + 1 is on the same track as run r
+    # run r + 1 is on the same track as run r and starts one valid frame after it ends
+    touching = (column[1:] == column[:-1]) & (start[1:] == stop[:-1] + 1)
+    touches_next, touches_prev = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    touches_next[:-1], touches_prev[1:] = touching, touching
     # after run r: t = stop (when inside the recording)
-    touches_next = np.zeros(n, dtype=bool)  # the next run of the track starts at stop + 1
-    if n > 1:
-        touches_next[:-1] = same & (start[1:] == stop[:-1] + 1)
     after = np.flatnonzero(stop < T)
     after_nxt = np.minimum(stop[after] + 1, T)
     hop = touches_next[after]
     after_nxt[hop] = stop[after[hop] + 1]
     # before run r: t = start - 1, unless that point is just after run r - 1 (then counted above)
-    touches_prev = np.zeros(n, dtype=bool)  # the previous run of the track stops at start - 1
-    if n > 1:
-        touches_prev[1:] = same & (stop[:-1] == start[1:] - 1)
     before = np.flatnonzero((start > 0) & ~touches_prev)
     before_prev = start[before] - 2  # valid (no touching run), or -1 before the track's first frame
     # track ends with a valid neighbour (a run next to them would have listed them already)

@@ -158,11 +158,7 @@ print(before, acted, settle_allocator(), in_heap(np.empty(6 << 20, np.uint8)))
 """
 
 
-def _glibc() -> bool:
-    return _memory._glibc()
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not _glibc(), reason="glibc's malloc thresholds")
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not _memory._glibc(), reason="glibc's malloc thresholds")
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
